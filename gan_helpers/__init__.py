@@ -1,0 +1,35 @@
+"""gan_helpers: the small, tested package behind the GAN course notebooks.
+
+    from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
+
+One module per concept: data (MNIST, batches), models, losses, step (one update), train
+(fit), checkpoint, callbacks, history, plotting, summary, presets and the CLI.
+"""
+from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
+from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from .config import TrainConfig, fast_mode
+from .data import (IDXFormatError, MNISTNotFoundError, TensorBatches, from_unit_range, load_mnist,
+                   read_idx, to_unit_range)
+from .device import pick_device
+from .history import History
+from .losses import d_loss, g_loss, g_loss_minimax
+from .models import MLPDiscriminator, MLPGenerator, build_model, model_spec
+from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
+from .step import StepStats, gan_step, sample_z
+from .summary import summary
+from .train import NonFiniteLossError, draw_samples, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RunState", "SaveSampleGrids", "TensorBoardLogger",
+    "CheckpointError", "list_checkpoints", "load_checkpoint",
+    "TrainConfig", "fast_mode",
+    "IDXFormatError", "MNISTNotFoundError", "TensorBatches", "from_unit_range", "load_mnist", "read_idx",
+    "to_unit_range",
+    "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
+    "MLPDiscriminator", "MLPGenerator", "build_model", "model_spec",
+    "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",
+    "StepStats", "gan_step", "sample_z", "summary",
+    "NonFiniteLossError", "draw_samples", "fit",
+]

@@ -1,0 +1,84 @@
+"""Callbacks: plain callables that `fit` calls as `callback(event, run)` at fixed points.
+
+    "fit_start"   once, after models, optimizers and any resumed state are ready
+    "step_end"    after every generator step (run.stats holds its numbers)
+    "epoch_end"   after every epoch, once its samples and checkpoint are saved
+    "fit_end"     once, when all epochs are done
+
+A callback ignores the events it does not need. Any function works:
+
+    def print_epoch(event, run):
+        if event == "epoch_end":
+            print(run.epoch, run.history.epoch_means("loss_D")[-1])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .history import History
+from .step import StepStats
+
+EVENTS = ("fit_start", "step_end", "epoch_end", "fit_end")
+
+
+@dataclass
+class RunState:
+    """What a callback can see (and a training loop keeps track of)."""
+    G: nn.Module
+    D: nn.Module
+    opt_G: torch.optim.Optimizer
+    opt_D: torch.optim.Optimizer
+    cfg: TrainConfig
+    history: History
+    device: torch.device
+    fixed_z: torch.Tensor
+    epoch: int = 0                       # epochs finished
+    step: int = 0                        # generator steps done in all
+    stats: StepStats | None = None       # numbers of the last step
+    x_real: torch.Tensor | None = None   # the last real batch
+    checkpoint: str | None = None        # path of the newest checkpoint saved
+    extra: dict = field(default_factory=dict)
+
+
+class SaveSampleGrids:
+    """After every epoch, save the fixed-noise samples as `folder/epoch_001.png`, ..."""
+
+    def __init__(self, folder: str | Path, *, nrow: int = 8):
+        self.folder, self.nrow = Path(folder), nrow
+
+    def __call__(self, event: str, run: RunState) -> None:
+        if event == "epoch_end":
+            from .plotting import save_grid
+            save_grid(run.history.samples[-1], self.folder / f"epoch_{run.epoch:03d}.png", nrow=self.nrow)
+
+
+class TensorBoardLogger:
+    """Log losses, D outputs and real/fake image grids to TensorBoard (needs `pip install tensorboard`).
+
+    Then run `tensorboard --logdir LOG_DIR` (in Colab: `%load_ext tensorboard`, `%tensorboard --logdir LOG_DIR`).
+    """
+
+    def __init__(self, log_dir: str | Path, *, every: int = 50):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as err:  # torch raises ImportError when tensorboard is missing
+            raise ImportError("TensorBoardLogger needs tensorboard: pip install tensorboard") from err
+        self.writer, self.every = SummaryWriter(str(log_dir)), every
+
+    def __call__(self, event: str, run: RunState) -> None:
+        if event == "step_end" and run.step % self.every == 0:
+            for name, value in run.stats._asdict().items():
+                self.writer.add_scalar(f"train/{name}", value, run.step)
+        elif event == "epoch_end":
+            from torchvision.utils import make_grid
+            self.writer.add_image("fake", make_grid(run.history.samples[-1]), run.step)
+            real = run.x_real[: run.cfg.n_samples].detach().cpu()
+            self.writer.add_image("real", make_grid(real, normalize=True, value_range=(-1, 1)), run.step)
+            self.writer.flush()
+        elif event == "fit_end":
+            self.writer.close()

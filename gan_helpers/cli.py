@@ -1,0 +1,99 @@
+"""The command line: `python -m gan_helpers train PRESET` and `python -m gan_helpers sample CHECKPOINT`."""
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from .callbacks import SaveSampleGrids
+from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from .data import IDXFormatError, MNISTNotFoundError
+from .device import pick_device
+from .models import build_model
+from .plotting import plot_history, save_gif, save_grid
+from .presets import PRESETS
+from .step import sample_z
+from .train import NonFiniteLossError, draw_samples, fit
+
+EXPECTED_ERRORS = (CheckpointError, MNISTNotFoundError, IDXFormatError, NonFiniteLossError, ValueError)
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Train a preset and write samples/, losses.png, training.gif, samples.png and checkpoints/ to --out."""
+    preset = PRESETS[args.preset]
+    out = Path(args.out or f"runs/{args.preset}")
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
+                                   ("max_steps_per_epoch", args.max_steps)) if v is not None}
+    cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
+    if not args.resume and list_checkpoints(cfg.checkpoint_dir):
+        raise CheckpointError(f"{cfg.checkpoint_dir} already holds checkpoints. Pass --resume to continue that run, "
+                              "or choose another --out to start a new one (nothing is overwritten).")
+    torch.manual_seed(cfg.seed)
+    G, D = preset.build_models()
+    device = pick_device(cfg.device)
+    data = preset.build_data(cfg, device, args.limit)
+    print(f"Training {args.preset} ({preset.description}) on {device} for {cfg.epochs} epochs, "
+          f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
+    start = time.perf_counter()
+    history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples")], resume=args.resume,
+                  progress=not args.quiet)
+    plot_history(history, path=out / "losses.png")
+    save_gif(history.samples, out / "training.gif")
+    save_grid(history.samples[-1], out / "samples.png")
+    print(f"Done in {time.perf_counter() - start:.0f} s. Wrote {out}/samples.png, samples/, losses.png, "
+          f"training.gif and checkpoints/. Draw new digits with:\n"
+          f"  python -m gan_helpers sample {out}/checkpoints --out {out}/new.png")
+    return out
+
+
+def sample(args: argparse.Namespace) -> Path:
+    """Draw --n new images from a checkpoint's generator into one grid picture."""
+    state = load_checkpoint(args.checkpoint)
+    G = build_model(state["models"]["G"])
+    G.load_state_dict(state["G"])
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    z = sample_z(args.n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
+    path = save_grid(draw_samples(G, z), args.out, nrow=math.ceil(math.sqrt(args.n)))
+    print(f"Wrote {args.n} images from {state['path']} (epoch {state['epoch']}, seed {seed}) to {path}.")
+    return path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gan_helpers", description="Train GANs and draw samples.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a preset on its data set")
+    t.add_argument("preset", choices=sorted(PRESETS))
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--out", help="output folder (default runs/PRESET)")
+    t.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT/checkpoints")
+    t.add_argument("--limit", type=int, help="train on the first LIMIT images only (quick tries)")
+    t.add_argument("--max-steps", type=int, help="at most this many steps per epoch (quick tries)")
+    t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    s = sub.add_parser("sample", help="draw new images from a trained checkpoint")
+    s.add_argument("checkpoint", help="a checkpoint file, or a folder (its newest checkpoint)")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, help="default: a random seed, printed so you can repeat it")
+    s.add_argument("--out", default="samples.png")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        (train if args.command == "train" else sample)(args)
+    except KeyboardInterrupt as stop:
+        print(f"\nStopped. {stop}", file=sys.stderr)
+        return 130
+    except EXPECTED_ERRORS as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

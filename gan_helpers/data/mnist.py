@@ -1,0 +1,81 @@
+"""MNIST as two uint8 tensors, read from the files committed in this repository.
+
+Look-up order: `ROOT/MNIST/raw/*.gz` (or the unpacked files), then torchvision's download
+into the same folder, then an error that says which files to put where.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .idx import read_idx
+
+FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """The MNIST files are neither on disk nor downloadable."""
+
+
+def default_data_root() -> Path:
+    """The repository's `data/` folder when running from a checkout, else `./data`."""
+    repo_data = Path(__file__).resolve().parents[2] / "data"
+    if (repo_data / "MNIST" / "raw").is_dir():
+        return repo_data
+    return Path("data")
+
+
+def _find(raw: Path, name: str) -> Path | None:
+    for candidate in (raw / f"{name}.gz", raw / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download(root: Path, train: bool) -> None:
+    from torchvision.datasets import MNIST  # only needed when the files are missing
+
+    MNIST(str(root), train=train, download=True)
+
+
+def load_mnist(root: str | Path | None = None, *, train: bool = True, download: bool = True,
+               limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return MNIST images, shape (N, 1, 28, 28) uint8 in [0, 255], and labels, shape (N,) uint8.
+
+    root:     folder that holds `MNIST/raw/` (default: the repository's `data/` folder).
+    train:    the 60,000 training images, or the 10,000 test images.
+    download: when the files are missing, try torchvision's download into `root`.
+    limit:    keep only the first `limit` images (fast mode, quick experiments).
+    """
+    root = Path(root) if root is not None else default_data_root()
+    raw = root / "MNIST" / "raw"
+    names = FILES[train]
+    paths = [_find(raw, name) for name in names]
+    reason = " (download=False)"
+    if None in paths and download:
+        try:
+            _download(root, train)
+            reason = ""
+        except Exception as err:  # noqa: BLE001 - any download failure ends in the same advice
+            reason = f" (the download failed: {type(err).__name__}: {err})"
+        paths = [_find(raw, name) for name in names]
+    if None in paths:
+        wanted = ", ".join(f"{name}.gz" for name in names)
+        raise MNISTNotFoundError(
+            f"MNIST files not found in {raw.resolve()}{reason}. Put {wanted} there: they are in "
+            "this repository's data/MNIST/raw/ folder, or on any machine with internet "
+            "call load_mnist(root, download=True)."
+        )
+    images, labels = (read_idx(path) for path in paths)
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"{paths[0]} and {paths[1]} do not fit together: images {tuple(images.shape)}, "
+            f"labels {tuple(labels.shape)}. Are the image and label files swapped?"
+        )
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return images.unsqueeze(1), labels  # (N, 28, 28) -> (N, 1, 28, 28)

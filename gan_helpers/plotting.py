@@ -1,0 +1,90 @@
+"""Pictures: image grids, the History's curves, and an animated GIF of training.
+
+Images may be float tensors in [-1, 1] (what G makes and the data is scaled to) or uint8
+tensors in [0, 255] (what History.samples holds), with 1 or 3 channels, shape (N, C, H, W).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+
+from .history import History
+
+
+def image_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2) -> torch.Tensor:
+    """Tile images into one uint8 picture of shape (H, W, 3), ready for imshow or PIL."""
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"Expected images of shape (N, 1 or 3, H, W), got {tuple(images.shape)}.")
+    images = images.detach().cpu()
+    unit = images.float() / 255 if images.dtype == torch.uint8 else (images.float().clamp(-1, 1) + 1) / 2
+    grid = make_grid(unit, nrow=nrow, padding=padding, pad_value=1.0)  # (3, H', W') in [0, 1]
+    return (grid * 255).round().to(torch.uint8).permute(1, 2, 0)
+
+
+def show_grid(images: torch.Tensor, *, nrow: int = 8, title: str | None = None, ax=None):
+    """Show images as a grid in a matplotlib axes (a new figure unless `ax` is given)."""
+    if ax is None:
+        rows = -(-len(images) // nrow)
+        _, ax = plt.subplots(figsize=(min(nrow, len(images)) * 0.9, rows * 0.9))
+    ax.imshow(image_grid(images, nrow=nrow).numpy())
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_grid(images: torch.Tensor, path: str | Path, *, nrow: int = 8) -> Path:
+    """Save images as one grid picture (PNG, JPEG, ... by the file's extension)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image_grid(images, nrow=nrow).numpy()).save(path)
+    return path
+
+
+def _smooth(values: Sequence[float], window: int) -> list[float]:
+    """Running mean over `window` steps, so per-step noise does not hide the trend."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v - (values[i - window] if i >= window else 0.0)
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot_history(history: History, *, path: str | Path | None = None, smooth: int | None = None):
+    """Plot both losses and D's mean outputs against epochs; save to `path` if given."""
+    steps_per_epoch = history.epoch_ends[0] if history.epoch_ends else max(history.steps, 1)
+    window = smooth or max(1, steps_per_epoch // 10)
+    x = [(i + 1) / steps_per_epoch for i in range(history.steps)]
+    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 3.5))
+    for name in ("loss_D", "loss_G"):
+        ax_loss.plot(x, _smooth(getattr(history, name), window), label=name)
+    ax_loss.set(xlabel="epoch", ylabel="loss", title=f"Losses (running mean of {window} steps)")
+    for name, label in (("D_x", "D(x_real)"), ("D_G_z", "D(G(z))")):
+        ax_d.plot(x, _smooth(getattr(history, name), window), label=label)
+    ax_d.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax_d.set(xlabel="epoch", ylabel="mean probability 'real'", ylim=(0, 1), title="Discriminator outputs")
+    for ax in (ax_loss, ax_d):
+        ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def save_gif(frames: Sequence[torch.Tensor], path: str | Path, *, nrow: int = 8, seconds_per_frame: float = 0.4,
+             hold_last: float = 2.0) -> Path:
+    """Save one grid per frame (e.g. History.samples) as a looping animated GIF."""
+    if not frames:
+        raise ValueError("save_gif got no frames: train for at least one epoch first.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pictures = [Image.fromarray(image_grid(f, nrow=nrow).numpy()) for f in frames]
+    durations = [int(seconds_per_frame * 1000)] * (len(pictures) - 1) + [int(hold_last * 1000)]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+    return path

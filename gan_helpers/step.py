@@ -1,0 +1,70 @@
+"""One training step of a GAN: Algorithm 1 of Goodfellow et al. (2014).
+
+    for k steps:
+        sample real images x and noise z
+        update D by descending  loss_D(D(x), D(G(z)))
+    sample noise z
+    update G by descending  loss_G(D(G(z)))
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .losses import d_loss, g_loss
+
+
+class StepStats(NamedTuple):
+    """Plain floats from one step: the two losses and D's mean outputs (probabilities)."""
+    loss_D: float
+    loss_G: float
+    D_x: float      # mean D(x_real): near 1 means D is sure the real images are real
+    D_G_z: float    # mean D(G(z)):   near 0 means D easily spots the fakes
+
+
+def sample_z(n: int, latent_dim: int, device: torch.device | str = "cpu",
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Noise z ~ N(0, I) of shape (n, latent_dim)."""
+    return torch.randn(n, latent_dim, device=device, generator=generator)
+
+
+def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
+             x_real: torch.Tensor | Sequence[torch.Tensor], *,
+             d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss) -> StepStats:
+    """k discriminator updates, then one generator update. Returns the last losses as floats.
+
+    x_real: one batch of real images (k = 1), or a sequence of k batches, one per D update.
+    G must have a `latent_dim` attribute. Both models are left in train mode.
+    """
+    batches = [x_real] if isinstance(x_real, torch.Tensor) else list(x_real)
+    G.train(), D.train()
+    for x in batches:                                   # k discriminator updates
+        z = sample_z(len(x), G.latent_dim, x.device)
+        with torch.no_grad():
+            x_fake = G(z)                               # D's update needs no gradient through G
+        real_logits, fake_logits = D(x), D(x_fake)
+        loss_D = d_loss_fn(real_logits, fake_logits)
+        opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        opt_D.step()
+
+    z = sample_z(len(batches[-1]), G.latent_dim, batches[-1].device)  # fresh noise for G's update
+    trainable_D = [p for p in D.parameters() if p.requires_grad]
+    for p in trainable_D:                               # gradients flow through D into G,
+        p.requires_grad_(False)                         # but D's own weights need none now
+    try:
+        loss_G = g_loss_fn(D(G(z)))
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        opt_G.step()
+    finally:
+        for p in trainable_D:
+            p.requires_grad_(True)
+
+    with torch.no_grad():                               # one transfer for all four numbers
+        numbers = torch.stack([loss_D, loss_G, torch.sigmoid(real_logits).mean(),
+                               torch.sigmoid(fake_logits).mean()]).tolist()
+    return StepStats(*numbers)
