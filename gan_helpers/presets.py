@@ -40,6 +40,6 @@ PRESETS = {
         description="MLP GAN on MNIST (notebook 01): latent 128, G 256-512, D 512-256",
         build_models=_mnist_mlp,
         build_data=_mnist_batches,
-        config=TrainConfig(epochs=8, batch_size=64),
+        config=TrainConfig(epochs=10, batch_size=64),
     ),
 }

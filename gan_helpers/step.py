@@ -3,8 +3,7 @@
     for k steps:
         sample real images x and noise z
         update D by descending  loss_D(D(x), D(G(z)))
-    sample noise z
-    update G by descending  loss_G(D(G(z)))
+    update G by descending  loss_G(D(G(z)))   (z: the last noise batch, see gan_step)
 """
 from __future__ import annotations
 
@@ -38,25 +37,27 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
 
     x_real: one batch of real images (k = 1), or a sequence of k batches, one per D update.
     G must have a `latent_dim` attribute. Both models are left in train mode.
+
+    G's update reuses the fake batch of the last D update (fresh noise every step, as in the
+    PyTorch DCGAN example) rather than drawing new noise: it saves one pass through G.
     """
     batches = [x_real] if isinstance(x_real, torch.Tensor) else list(x_real)
     G.train(), D.train()
-    for x in batches:                                   # k discriminator updates
+    for i, x in enumerate(batches):                     # k discriminator updates
         z = sample_z(len(x), G.latent_dim, x.device)
-        with torch.no_grad():
-            x_fake = G(z)                               # D's update needs no gradient through G
-        real_logits, fake_logits = D(x), D(x_fake)
+        with torch.set_grad_enabled(i == len(batches) - 1):
+            x_fake = G(z)                               # the last one keeps its graph for G's update
+        real_logits, fake_logits = D(x), D(x_fake.detach())  # D's update sends no gradient into G
         loss_D = d_loss_fn(real_logits, fake_logits)
         opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         opt_D.step()
 
-    z = sample_z(len(batches[-1]), G.latent_dim, batches[-1].device)  # fresh noise for G's update
     trainable_D = [p for p in D.parameters() if p.requires_grad]
     for p in trainable_D:                               # gradients flow through D into G,
         p.requires_grad_(False)                         # but D's own weights need none now
     try:
-        loss_G = g_loss_fn(D(G(z)))
+        loss_G = g_loss_fn(D(x_fake))                   # D has just been updated: ask it again
         opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         opt_G.step()

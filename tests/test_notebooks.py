@@ -1,5 +1,7 @@
 """Every notebook runs top to bottom in fast mode (GAN_FAST=1), as CI and a reviewer would run it."""
+import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,15 +15,28 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found in notebooks/"
 
 
+@pytest.fixture(scope="module")
+def this_python_kernel(tmp_path_factory) -> str:
+    """A kernelspec for the interpreter running the tests, so notebooks import this checkout's
+    gan_helpers even when a user-wide 'python3' kernel points at another environment."""
+    folder = tmp_path_factory.mktemp("jupyter") / "kernels" / "gan-course-test"
+    folder.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "gan-course tests", "language": "python"}
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    os.environ["JUPYTER_PATH"] = str(folder.parents[1])
+    return "gan-course-test"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_in_fast_mode(path: Path, monkeypatch):
+def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("GAN_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), "commit notebooks without outputs"
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name=this_python_kernel,
                                      resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, with the failing cell, on any error

@@ -1,0 +1,27 @@
+# Two commands, each sets itself up the first time (a .venv with everything from requirements.txt):
+#   make train   train the MLP GAN on the embedded MNIST, write grids, loss plot, GIF and checkpoints to runs/
+#   make test    run the whole test suite, notebooks included (in fast mode)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: train test lab clean
+
+$(STAMP): pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/python -m gan_helpers train mnist-mlp --out runs/mnist-mlp-$$(date +%Y%m%d-%H%M%S)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,131 @@
+"""One MNIST epoch of the tutorials' MLP GAN (latent 128, hidden 512, batch 32), three ways:
+
+1. the tutorials' loop: torchvision MNIST + ToTensor + Normalize + DataLoader(shuffle=True),
+   with the textbook update written out (as in the PyTorch DCGAN tutorial);
+2. `fit` over that same DataLoader (what the training loop alone changes);
+3. `fit` over `TensorBatches` (the whole data set as one tensor: what the course uses).
+
+Same models, same Adam settings, same machine, one process. Prints a Markdown table.
+
+    python benchmarks/fit_vs_tutorial.py [--repeats 3] [--preset-epoch]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch.utils.data import DataLoader
+from torchvision import transforms
+
+from gan_helpers import MLPDiscriminator, MLPGenerator, TensorBatches, TrainConfig, fit, load_mnist
+from gan_helpers.data import default_data_root
+from gan_helpers.presets import PRESETS
+
+LATENT, HIDDEN, BATCH = 128, 512, 32
+
+
+def tutorial_models():
+    torch.manual_seed(0)
+    return MLPGenerator(latent_dim=LATENT, hidden_dims=(HIDDEN,)), MLPDiscriminator(hidden_dims=(HIDDEN,))
+
+
+def tutorial_loader(root: Path) -> DataLoader:
+    """torchvision's MNIST from a copy of the repository's files (download=True only unpacks them)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in (default_data_root() / "MNIST" / "raw").glob("*.gz"):
+        shutil.copy(f, raw)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    dataset = torchvision.datasets.MNIST(str(root), train=True, download=True, transform=transform)
+    return DataLoader(dataset, batch_size=BATCH, shuffle=True)
+
+
+def tutorial_epoch(G, D, loader) -> int:
+    """The textbook loop: D on real and detached fake, then G through D on the same fake."""
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    steps = 0
+    for x_real, _ in loader:
+        z = torch.randn(x_real.size(0), LATENT)
+        x_fake = G(z)
+        real_logits, fake_logits = D(x_real), D(x_fake.detach())
+        loss_D = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        output = D(x_fake)
+        loss_G = F.binary_cross_entropy_with_logits(output, torch.ones_like(output))
+        G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+        steps += 1
+    return steps
+
+
+def timed(fn) -> tuple[float, int]:
+    start = time.perf_counter()
+    steps = fn()
+    return time.perf_counter() - start, steps
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--repeats", type=int, default=3, help="full epochs per set-up, interleaved (median reported)")
+    args.add_argument("--preset-epoch", action="store_true", help="also time one epoch of the mnist-mlp preset")
+    args = args.parse_args()
+    cfg = TrainConfig(epochs=1, batch_size=BATCH, device="cpu")
+    images, _ = load_mnist()
+    batches = TensorBatches(images, batch_size=BATCH)
+    preset = PRESETS["mnist-mlp"]
+    pcfg = replace(preset.config, epochs=1, device="cpu")
+
+    def preset_epoch() -> int:
+        torch.manual_seed(0)
+        G, D = preset.build_models()
+        return fit(G, D, preset.build_data(pcfg, torch.device("cpu"), None), pcfg, progress=False).steps
+
+    with tempfile.TemporaryDirectory() as tmp:
+        loader = tutorial_loader(Path(tmp))
+        setups = {  # name -> one epoch with fresh models, returning its number of steps
+            "tutorials' loop + torchvision DataLoader": lambda: tutorial_epoch(*tutorial_models(), loader),
+            "fit + the same DataLoader": lambda: fit(*tutorial_models(), loader, cfg, progress=False).steps,
+            "fit + TensorBatches": lambda: fit(*tutorial_models(), batches, cfg, progress=False).steps,
+        }
+        if args.preset_epoch:
+            setups[f"preset mnist-mlp (batch {pcfg.batch_size}) + fit + TensorBatches"] = preset_epoch
+        G, D = tutorial_models()  # warm-up: the first few hundred steps of a process run slower
+        tutorial_epoch(G, D, itertools.islice(loader, 100))
+        fit(G, D, batches, replace(cfg, max_steps_per_epoch=100), progress=False)
+        seconds = {name: [] for name in setups}
+        steps = {}
+        for _ in range(args.repeats):
+            for name, run in setups.items():
+                took, steps[name] = timed(run)
+                seconds[name].append(took)
+
+    base = statistics.median(seconds[next(iter(setups))])
+    print(f"One MNIST epoch, median of {args.repeats} interleaved runs; {platform.machine()}, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
+    print("| set-up | steps | seconds (median) | all runs (s) | images/s | speed-up vs tutorials |")
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
+    for name, runs in seconds.items():
+        preset_row = name.startswith("preset")  # another model: no speed-up to compare
+        median, batch = statistics.median(runs), pcfg.batch_size if preset_row else BATCH
+        speedup = "(other model)" if preset_row else f"{base / median:.2f}x"
+        print(f"| {name} | {steps[name]} | {median:.1f} | {', '.join(f'{s:.1f}' for s in runs)} | "
+              f"{steps[name] * batch / median:,.0f} | {speedup} |")
+
+
+if __name__ == "__main__":
+    main()
