@@ -13,7 +13,7 @@ A callback ignores the events it does not need. Any function works:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -42,7 +42,6 @@ class RunState:
     stats: StepStats | None = None       # numbers of the last step
     x_real: torch.Tensor | None = None   # the last real batch
     checkpoint: str | None = None        # path of the newest checkpoint saved
-    extra: dict = field(default_factory=dict)
 
 
 class SaveSampleGrids:

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .callbacks import SaveSampleGrids
-from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint
 from .data import IDXFormatError, MNISTNotFoundError
 from .device import pick_device
 from .models import build_model
@@ -31,9 +31,6 @@ def train(args: argparse.Namespace) -> Path:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
                                    ("max_steps_per_epoch", args.max_steps)) if v is not None}
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
-    if not args.resume and list_checkpoints(cfg.checkpoint_dir):
-        raise CheckpointError(f"{cfg.checkpoint_dir} already holds checkpoints. Pass --resume to continue that run, "
-                              "or choose another --out to start a new one (nothing is overwritten).")
     torch.manual_seed(cfg.seed)
     G, D = preset.build_models()
     device = pick_device(cfg.device)

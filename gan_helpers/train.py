@@ -5,6 +5,7 @@ devices, the epoch loop, a progress bar, fixed-noise samples, checkpoints and re
 """
 from __future__ import annotations
 
+import itertools
 import math
 import signal
 import threading
@@ -18,8 +19,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .callbacks import RunState
-from .checkpoint import (check_compatible, checkpoint_name, load_checkpoint, prune_checkpoints,
-                         save_checkpoint)
+from .checkpoint import (CheckpointError, check_compatible, checkpoint_name, list_checkpoints, load_checkpoint,
+                         prune_checkpoints, save_checkpoint)
 from .config import TrainConfig
 from .data.batches import from_unit_range
 from .device import pick_device
@@ -56,6 +57,12 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     run = RunState(G=G, D=D, opt_G=opt_G, opt_D=opt_D, cfg=cfg, history=History(), device=device,
                    fixed_z=fixed_z.to(device))
     skip, rng_epoch_start = 0, None
+    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
+        raise CheckpointError(
+            f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run. Continue it with "
+            "fit(..., resume=True) (--resume on the command line), or choose another checkpoint_dir "
+            "to start a new run: nothing is overwritten."
+        )
     if resume:
         state = load_checkpoint(cfg.checkpoint_dir if resume is True else resume)
         check_compatible(state, G=G, D=D, cfg=cfg)
@@ -82,10 +89,10 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                 rng_epoch_start = _get_rng()
                 batches = _real_batches(iter(data), cfg.d_steps, device)
             done, skip, start = skip, 0, time.perf_counter()
-            limit = cfg.max_steps_per_epoch or math.inf
+            steps_left = None if cfg.max_steps_per_epoch is None else max(cfg.max_steps_per_epoch - done, 0)
             with tqdm(total=_steps_per_epoch(data, cfg), initial=done, disable=not progress,
                       desc=f"epoch {run.epoch + 1}/{cfg.epochs}", unit="step") as bar:
-                for x_real in batches:
+                for x_real in itertools.islice(batches, steps_left):
                     run.stats = gan_step(G, D, opt_G, opt_D, x_real)
                     _check_finite(run)
                     run.history.record_step(run.stats)
@@ -100,8 +107,6 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                         raise KeyboardInterrupt(f"Training interrupted in epoch {run.epoch + 1}, step {run.step}. "
                                                 + (f"Checkpoint: {where}; continue with fit(..., resume=True)."
                                                    if where else "No checkpoint (cfg.checkpoint_dir is None)."))
-                    if done >= limit:
-                        break
             if done == 0:
                 raise ValueError("The data produced no batches in this epoch: is it empty, or smaller "
                                  "than one batch with drop_last=True?")

@@ -109,6 +109,15 @@ def test_more_epochs_may_be_added_on_resume(trained, mnist_small):
     assert history.epoch_ends == [8, 16, 24]
 
 
+def test_a_new_run_refuses_a_folder_with_checkpoints(trained, mnist_small):
+    _, _, cfg, _ = trained
+    before = {p: p.read_bytes() for p in list_checkpoints(cfg.checkpoint_dir)}
+    G, D = tiny_models()
+    with pytest.raises(CheckpointError, match="already holds checkpoints of an earlier run"):
+        fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
+    assert {p: p.read_bytes() for p in list_checkpoints(cfg.checkpoint_dir)} == before
+
+
 def test_only_the_newest_checkpoints_are_kept_and_temp_files_are_ignored(mnist_small, tmp_path):
     cfg = tiny_config(epochs=4, checkpoint_dir=str(tmp_path), keep_checkpoints=2)
     (tmp_path / ".epoch009_step0000099.pt.tmp").write_bytes(b"half-written")

@@ -101,6 +101,24 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(mnist
     assert_same_weights(weights(D), reference[1])
 
 
+def test_ctrl_c_on_the_last_step_of_a_short_epoch_resumes_exactly(mnist_small, tmp_path):
+    cfg = tiny_config(epochs=2, max_steps_per_epoch=3)
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
+    reference = weights(G)
+
+    cfg = tiny_config(epochs=2, max_steps_per_epoch=3, checkpoint_dir=str(tmp_path))
+    G, D = tiny_models()
+    with pytest.raises(KeyboardInterrupt):
+        fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False,
+            callbacks=[lambda event, run: os.kill(os.getpid(), signal.SIGINT) if run.step == 3 and event == "step_end"
+                       else None])
+    G, D = tiny_models(seed=5)
+    history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
+    assert history.epoch_ends == [3, 6]
+    assert_same_weights(weights(G), reference)
+
+
 def test_empty_data_is_an_error(mnist_small):
     G, D = tiny_models()
     with pytest.raises(ValueError, match="no batches"):
