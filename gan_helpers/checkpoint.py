@@ -23,6 +23,7 @@ from .models import model_spec
 
 FORMAT = "gan_helpers.checkpoint/1"
 _NAME = re.compile(r"^epoch(\d+)_step(\d+)\.pt$")
+_UNSAFE = ("Unsupported global", "unrecognized function")  # how weights_only names pickled code
 
 
 class CheckpointError(RuntimeError):
@@ -78,19 +79,25 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f"{path} holds Python objects that would run arbitrary code when loaded, so it is refused "
-            f"(torch.load weights_only=True). Only load checkpoints written by gan_helpers. Detail: {err}"
-        ) from err
+        if any(marker in str(err) for marker in _UNSAFE):  # a refused class or function, not damage
+            raise CheckpointError(
+                f"{path} holds Python objects that would run arbitrary code when loaded, so it is refused "
+                f"(torch.load weights_only=True). Only load checkpoints written by gan_helpers. Detail: {err}"
+            ) from err
+        raise CheckpointError(_corrupt_message(path, err)) from err
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        older = [p for p in list_checkpoints(path.parent) if p != path]
-        hint = (f" The previous checkpoint {older[-1]} is still there: resume from it with resume='{older[-1]}'."
-                if older else " No older checkpoint is in that folder.")
-        raise CheckpointError(f"{path} is corrupt or incomplete ({type(err).__name__}: {err}).{hint}") from err
+        raise CheckpointError(_corrupt_message(path, err)) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan_helpers checkpoint (format {FORMAT!r} expected).")
     state["path"] = str(path)
     return state
+
+
+def _corrupt_message(path: Path, err: Exception) -> str:
+    older = [p for p in list_checkpoints(path.parent) if p != path]
+    hint = (f" The previous checkpoint {older[-1]} is still there: resume from it with resume='{older[-1]}'."
+            if older else " No older checkpoint is in that folder.")
+    return f"{path} is corrupt or incomplete ({type(err).__name__}: {err}).{hint}"
 
 
 def check_compatible(state: dict, *, G: nn.Module, D: nn.Module, cfg: TrainConfig) -> None:

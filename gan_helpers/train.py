@@ -96,7 +96,8 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                     run.stats = gan_step(G, D, opt_G, opt_D, x_real)
                     _check_finite(run)
                     run.history.record_step(run.stats)
-                    run.step, done, run.x_real = run.step + 1, done + 1, x_real
+                    run.step, done = run.step + 1, done + 1
+                    run.x_real = x_real if isinstance(x_real, torch.Tensor) else x_real[-1]
                     bar.update()
                     if run.step % 20 == 0:
                         bar.set_postfix(loss_D=f"{run.stats.loss_D:.3f}", loss_G=f"{run.stats.loss_G:.3f}",

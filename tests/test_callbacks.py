@@ -17,7 +17,7 @@ def test_tensorboard_logs_scalars_and_images(mnist_small, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     G, D = tiny_models()
-    cfg = tiny_config(epochs=2, max_steps_per_epoch=4)
+    cfg = tiny_config(epochs=2, max_steps_per_epoch=4, d_steps=2)  # k = 2: each step sees two real batches
     fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[TensorBoardLogger(tmp_path, every=2)])
     events = EventAccumulator(str(tmp_path))
     events.Reload()

@@ -74,6 +74,13 @@ def test_corrupt_newest_checkpoint_names_the_older_good_one(trained, mnist_small
     assert history.steps == 16
 
 
+def test_garbage_file_is_called_corrupt_not_unsafe(tmp_path):
+    path = tmp_path / "epoch001_step0000001.pt"
+    path.write_bytes(b"not a checkpoint at all, just some bytes")
+    with pytest.raises(CheckpointError, match="corrupt or incomplete"):
+        load_checkpoint(path)
+
+
 def test_unsafe_pickle_is_refused(tmp_path):
     path = tmp_path / "epoch001_step0000001.pt"
     torch.save({"format": "gan_helpers.checkpoint/1", "payload": Path("/")}, path)  # a pickled object
