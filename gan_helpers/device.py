@@ -9,7 +9,7 @@ def pick_device(preferred: str | torch.device | None = None) -> torch.device:
     if preferred is not None:
         device = torch.device(preferred)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("device='cuda' was asked for, but torch sees no CUDA GPU. "
+            raise ValueError("device='cuda' was asked for, but torch sees no CUDA GPU. "
                                "On Colab: Runtime > Change runtime type > GPU. Or pass device=None.")
         return device
     if torch.cuda.is_available():

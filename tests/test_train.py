@@ -123,3 +123,11 @@ def test_empty_data_is_an_error(mnist_small):
     G, D = tiny_models()
     with pytest.raises(ValueError, match="no batches"):
         fit(G, D, [], tiny_config(epochs=1), progress=False)
+
+
+def test_asking_for_a_missing_gpu_is_explained(monkeypatch):
+    from gan_helpers import pick_device
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        pick_device("cuda")
+    assert pick_device("cpu").type == "cpu"
