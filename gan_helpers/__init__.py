@@ -13,7 +13,8 @@ from .data import (IDXFormatError, MNISTNotFoundError, TensorBatches, from_unit_
 from .device import pick_device
 from .history import History
 from .losses import d_loss, g_loss, g_loss_minimax
-from .models import MLPDiscriminator, MLPGenerator, build_model, model_spec
+from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_model, dcgan_init,
+                     model_spec)
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
 from .step import StepStats, gan_step, sample_z
 from .summary import summary
@@ -28,7 +29,8 @@ __all__ = [
     "IDXFormatError", "MNISTNotFoundError", "TensorBatches", "from_unit_range", "load_mnist", "read_idx",
     "to_unit_range",
     "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
-    "MLPDiscriminator", "MLPGenerator", "build_model", "model_spec",
+    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",
+    "model_spec",
     "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",
     "StepStats", "gan_step", "sample_z", "summary",
     "NonFiniteLossError", "draw_samples", "fit",

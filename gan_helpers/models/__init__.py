@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from .mlp import MLPDiscriminator, MLPGenerator
 
-MODELS = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator)}
+MODELS = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator, DCGANGenerator, DCGANDiscriminator)}
 
 
 def model_spec(model: nn.Module) -> dict:
@@ -22,4 +23,5 @@ def build_model(spec: dict) -> nn.Module:
     return MODELS[name](**spec["hparams"])
 
 
-__all__ = ["MLPGenerator", "MLPDiscriminator", "MODELS", "model_spec", "build_model"]
+__all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "MODELS",
+           "model_spec", "build_model"]

@@ -1,0 +1,94 @@
+"""The convolutional GAN of Radford, Metz and Chintala (2015), "DCGAN", for square images.
+
+    G: z (B, latent_dim) -> (B, latent_dim, 1, 1) -> ConvTranspose to (start x start)
+       -> [ConvTranspose stride 2, BatchNorm, ReLU] x n -> ConvTranspose stride 2 -> Tanh -> (B, C, S, S)
+    D: (B, C, S, S) -> Conv stride 2, LeakyReLU -> [Conv stride 2, BatchNorm, LeakyReLU] x n
+       -> Conv (start x start) -> one logit per image (B,)
+
+Every stride-2 layer doubles (G) or halves (D) the side, so S = start * 2^k. The start is 4
+for powers of two (16, 32, 64, 128, 256) and 7 for MNIST's 28. Widths double towards the
+small end: for S = 64 and features=64, G goes 4x4x512 -> 8x8x256 -> 16x16x128 -> 32x32x64 -> 64x64xC.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+SIZES = (28, 16, 32, 64, 128, 256)
+CHANNELS = (1, 3)
+
+
+def _plan(img_size: int, channels: int) -> tuple[int, int]:
+    """(start side, number of stride-2 layers) for a supported size; ValueError otherwise."""
+    if img_size not in SIZES or channels not in CHANNELS:
+        raise ValueError(
+            f"DCGAN supports image sizes {', '.join(map(str, SIZES))} and {' or '.join(map(str, CHANNELS))} "
+            f"channels, got img_size={img_size}, channels={channels}. Resize the images (e.g. to 64) or pick "
+            "another size."
+        )
+    start = 7 if img_size == 28 else 4
+    return start, (img_size // start).bit_length() - 1
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """The DCGAN paper's initialisation: conv weights ~ N(0, 0.02); BatchNorm scale ~ N(1, 0.02),
+    shift 0. Use as `model.apply(dcgan_init)`; the DCGAN models do it themselves."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """Map noise z of shape (B, latent_dim) to images (B, channels, img_size, img_size) in [-1, 1]."""
+
+    def __init__(self, *, latent_dim: int = 100, img_size: int = 64, channels: int = 3, features: int = 64):
+        super().__init__()
+        start, n_up = _plan(img_size, channels)
+        self.latent_dim, self.img_shape = latent_dim, (channels, img_size, img_size)
+        self.hparams = {"latent_dim": latent_dim, "img_size": img_size, "channels": channels, "features": features}
+        width = features * 2 ** (n_up - 1)
+        layers: list[nn.Module] = [  # (B, latent_dim, 1, 1) -> (B, width, start, start)
+            nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)]
+        for _ in range(n_up - 1):    # each block: (B, w, s, s) -> (B, w/2, 2s, 2s)
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2),
+                       nn.ReLU(True)]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False),  # -> (B, C, S, S)
+                   nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(len(z), self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Map images (B, channels, img_size, img_size) to one logit each, shape (B,)."""
+
+    def __init__(self, *, img_size: int = 64, channels: int = 3, features: int = 64):
+        super().__init__()
+        start, n_down = _plan(img_size, channels)
+        self.img_shape = (channels, img_size, img_size)
+        self.hparams = {"img_size": img_size, "channels": channels, "features": features}
+        layers: list[nn.Module] = [  # (B, C, S, S) -> (B, features, S/2, S/2); no BatchNorm on the input
+            nn.Conv2d(channels, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        width = features
+        for _ in range(n_down - 1):  # each block: (B, w, s, s) -> (B, 2w, s/2, s/2)
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2),
+                       nn.LeakyReLU(0.2, True)]
+            width *= 2
+        layers += [nn.Conv2d(width, 1, start, 1, 0, bias=False)]  # (B, w, start, start) -> (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[1:]) != self.img_shape:
+            raise ValueError(
+                f"{type(self).__name__} expects images of shape (B, {', '.join(map(str, self.img_shape))}), "
+                f"got {tuple(x.shape)}. Resize the data or build D with img_size/channels to match."
+            )
+        return self.net(x).flatten()  # (B, 1, 1, 1) -> (B,)
