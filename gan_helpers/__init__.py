@@ -8,8 +8,8 @@ One module per concept: data (MNIST, batches), models, losses, step (one update)
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from .config import TrainConfig, fast_mode
-from .data import (IDXFormatError, MNISTNotFoundError, TensorBatches, from_unit_range, load_mnist,
-                   read_idx, to_unit_range)
+from .data import (IDXFormatError, ImageFolder, MNISTNotFoundError, TensorBatches, from_unit_range,
+                   load_image_folder, load_mnist, read_idx, to_unit_range)
 from .device import pick_device
 from .history import History
 from .losses import d_loss, g_loss, g_loss_minimax
@@ -26,7 +26,7 @@ __all__ = [
     "RunState", "SaveSampleGrids", "TensorBoardLogger",
     "CheckpointError", "list_checkpoints", "load_checkpoint",
     "TrainConfig", "fast_mode",
-    "IDXFormatError", "MNISTNotFoundError", "TensorBatches", "from_unit_range", "load_mnist", "read_idx",
+    "IDXFormatError", "ImageFolder", "load_image_folder", "MNISTNotFoundError", "TensorBatches", "from_unit_range", "load_mnist", "read_idx",
     "to_unit_range",
     "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",

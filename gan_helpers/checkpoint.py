@@ -44,20 +44,25 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def save_checkpoint(state: dict, path: str | Path) -> Path:
-    """Write `state` to `path` atomically (temporary file, fsync, rename)."""
+def atomic_save(obj, path: str | Path) -> Path:
+    """torch.save `obj` to `path` atomically: a temporary file, fsync, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as f:
-            torch.save({"format": FORMAT, **state}, f)
+            torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)  # only left over when saving failed
     return path
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write a training state to `path` atomically, marked as a gan_helpers checkpoint."""
+    return atomic_save({"format": FORMAT, **state}, path)
 
 
 def prune_checkpoints(folder: str | Path, keep: int) -> None:
