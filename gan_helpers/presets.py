@@ -13,7 +13,7 @@ from torch import nn
 
 from .config import TrainConfig
 from .data import TensorBatches, load_mnist
-from .models import MLPDiscriminator, MLPGenerator
+from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,22 @@ def _mnist_mlp() -> tuple[nn.Module, nn.Module]:
             MLPDiscriminator(hidden_dims=(512, 256)))
 
 
+def _mnist_dcgan() -> tuple[nn.Module, nn.Module]:
+    return (DCGANGenerator(latent_dim=100, img_size=28, channels=1, features=32),
+            DCGANDiscriminator(img_size=28, channels=1, features=32))
+
+
 PRESETS = {
     "mnist-mlp": Preset(
         description="MLP GAN on MNIST (notebook 01): latent 128, G 256-512, D 512-256",
         build_models=_mnist_mlp,
         build_data=_mnist_batches,
         config=TrainConfig(epochs=10, batch_size=64),
+    ),
+    "mnist-dcgan": Preset(
+        description="DCGAN on MNIST (notebook 02): latent 100, G 7x7x64 -> 14x14x32 -> 28x28, D mirrored",
+        build_models=_mnist_dcgan,
+        build_data=_mnist_batches,
+        config=TrainConfig(epochs=5, batch_size=128),
     ),
 }
