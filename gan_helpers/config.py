@@ -8,12 +8,12 @@ FAST_ENV = "GAN_FAST"
 
 
 def fast_mode() -> bool:
-    """True when the environment variable GAN_FAST is set to 1 (or any value but 0).
+    """True when the environment variable GAN_FAST is set to 1 (or yes/true; 0, no, false or empty: off).
 
     Notebooks read it once, in their config cell, to train for a few steps on a small slice
     of the data; CI runs every notebook that way. Nothing else differs.
     """
-    return os.environ.get(FAST_ENV, "0") not in ("", "0")
+    return os.environ.get(FAST_ENV, "").strip().lower() not in ("", "0", "no", "false", "off")
 
 
 @dataclass

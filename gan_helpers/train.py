@@ -129,10 +129,11 @@ def adam(params, *, lr: float, betas: tuple[float, float], device: torch.device)
 
 @torch.no_grad()
 def draw_samples(G: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """G(z) with G in eval mode, as uint8 images on the CPU; G's mode is restored afterwards."""
+    """G(z) with G in eval mode, as uint8 images on the CPU; G's mode is restored afterwards.
+    z may be on any device: it is moved to G's."""
     was_training = G.training
     G.eval()
-    x_fake = G(z)
+    x_fake = G(z.to(next(G.parameters()).device))
     G.train(was_training)
     return from_unit_range(x_fake).cpu()
 

@@ -48,3 +48,9 @@ def test_unit_range_round_trip():
 def test_bad_input_is_refused(images, kwargs, message):
     with pytest.raises(ValueError, match=message):
         TensorBatches(images, **{"batch_size": 2, **kwargs})
+
+
+def test_to_unit_range_never_changes_its_input():
+    x = torch.full((2, 2), 255.0)  # already float: .float() would return the same tensor
+    to_unit_range(x)
+    assert (x == 255).all()

@@ -14,7 +14,7 @@ import torch
 
 def to_unit_range(x_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 pixels in [0, 255] -> float32 in [-1, 1], the range of the generator's Tanh."""
-    return x_uint8.float().div_(127.5).sub_(1.0)
+    return x_uint8.float().div(127.5).sub_(1.0)  # div makes a new tensor: the input is never changed
 
 
 def from_unit_range(x: torch.Tensor) -> torch.Tensor:
