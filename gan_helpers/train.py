@@ -48,6 +48,12 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     With cfg.checkpoint_dir set, a checkpoint is written after every epoch and when you
     interrupt (Ctrl-C, or Jupyter's stop button): the step in progress finishes first.
     """
+    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
+        raise CheckpointError(
+            f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run. Continue it with "
+            "fit(..., resume=True) (--resume on the command line), or choose another checkpoint_dir "
+            "to start a new run: nothing is overwritten."
+        )
     device = pick_device(cfg.device)
     G.to(device), D.to(device)
     betas = (cfg.beta1, cfg.beta2)
@@ -57,12 +63,6 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     run = RunState(G=G, D=D, opt_G=opt_G, opt_D=opt_D, cfg=cfg, history=History(), device=device,
                    fixed_z=fixed_z.to(device))
     skip, rng_epoch_start = 0, None
-    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
-        raise CheckpointError(
-            f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run. Continue it with "
-            "fit(..., resume=True) (--resume on the command line), or choose another checkpoint_dir "
-            "to start a new run: nothing is overwritten."
-        )
     if resume:
         state = load_checkpoint(cfg.checkpoint_dir if resume is True else resume)
         check_compatible(state, G=G, D=D, cfg=cfg)

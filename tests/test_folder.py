@@ -100,7 +100,8 @@ def test_default_cache_sits_beside_the_folder(tmp_path):
     folder.mkdir()
     Image.new("RGB", (8, 8)).save(folder / "a.png")
     load_image_folder(folder, size=8, progress=False)
-    assert default_cache_path(folder, 8) == tmp_path / "pics.cache-8px.pt" and (tmp_path / "pics.cache-8px.pt").is_file()
+    assert default_cache_path(folder, 8) == tmp_path / "pics.cache-8px.pt"
+    assert (tmp_path / "pics.cache-8px.pt").is_file()
 
 
 def test_missing_empty_and_all_broken_folders_are_clear_errors(tmp_path):

@@ -36,7 +36,8 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel)
     monkeypatch.setenv("GAN_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), "commit notebooks without outputs"
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") for c in code_cells), "commit notebooks without outputs"
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name=this_python_kernel,
                                      resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, with the failing cell, on any error

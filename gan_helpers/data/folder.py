@@ -36,7 +36,8 @@ def find_images(folder: str | Path) -> tuple[list[Path], list[Path]]:
     """(image files, other files) below `folder`, searched recursively, each sorted."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"Image folder {folder.resolve()} does not exist. Check the path, or unzip the data first.")
+        raise FileNotFoundError(f"Image folder {folder.resolve()} does not exist. "
+                                "Check the path, or unzip the data first.")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     images = [p for p in files if p.suffix.lower() in SUFFIXES]
     if not images:
