@@ -2,14 +2,14 @@
 
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
-One module per concept: data (MNIST, batches), models, losses, step (one update), train
+One module per concept: data (MNIST, CIFAR-10, image folders, batches), models, losses, step (one update), train
 (fit), checkpoint, callbacks, history, plotting, summary, presets and the CLI.
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from .config import TrainConfig, fast_mode
-from .data import (IDXFormatError, ImageFolder, MNISTNotFoundError, TensorBatches, from_unit_range,
-                   load_image_folder, load_mnist, read_idx, to_unit_range)
+from .data import (CIFAR10NotFoundError, IDXFormatError, ImageFolder, MNISTNotFoundError, TensorBatches,
+                   from_unit_range, load_cifar10, load_image_folder, load_mnist, read_idx, to_unit_range)
 from .device import pick_device
 from .history import History
 from .losses import d_loss, g_loss, g_loss_minimax
@@ -26,8 +26,8 @@ __all__ = [
     "RunState", "SaveSampleGrids", "TensorBoardLogger",
     "CheckpointError", "list_checkpoints", "load_checkpoint",
     "TrainConfig", "fast_mode",
-    "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range", "load_image_folder",
-    "load_mnist", "read_idx", "to_unit_range",
+    "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
+    "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
     "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",
     "model_spec",

@@ -13,7 +13,7 @@ import torch
 
 from .callbacks import SaveSampleGrids
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import IDXFormatError, MNISTNotFoundError
+from .data import IDXFormatError
 from .device import pick_device
 from .models import build_model
 from .plotting import plot_history, save_gif, save_grid
@@ -21,7 +21,9 @@ from .presets import PRESETS
 from .step import sample_z
 from .train import NonFiniteLossError, draw_samples, fit
 
-EXPECTED_ERRORS = (CheckpointError, MNISTNotFoundError, IDXFormatError, NonFiniteLossError, ValueError)
+# Errors with a message that says what to do: printed without a traceback. (The data sets'
+# not-found errors, a missing image folder: all FileNotFoundError.)
+EXPECTED_ERRORS = (CheckpointError, FileNotFoundError, IDXFormatError, NonFiniteLossError, ValueError)
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -32,9 +34,9 @@ def train(args: argparse.Namespace) -> Path:
                                    ("max_steps_per_epoch", args.max_steps)) if v is not None}
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
     torch.manual_seed(cfg.seed)
-    G, D = preset.build_models()
+    G, D = preset.build_models(args.features or preset.features)
     device = pick_device(cfg.device)
-    data = preset.build_data(cfg, device, args.limit)
+    data = preset.build_data(cfg, device, args.limit, args.data)
     print(f"Training {args.preset} ({preset.description}) on {device} for {cfg.epochs} epochs, "
           f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
     start = time.perf_counter()
@@ -44,7 +46,7 @@ def train(args: argparse.Namespace) -> Path:
     save_gif(history.samples, out / "training.gif")
     save_grid(history.samples[-1], out / "samples.png")
     print(f"Done in {time.perf_counter() - start:.0f} s. Wrote {out}/samples.png, samples/, losses.png, "
-          f"training.gif and checkpoints/. Draw new digits with:\n"
+          f"training.gif and checkpoints/. Draw new images with:\n"
           f"  python -m gan_helpers sample {out}/checkpoints --out {out}/new.png")
     return out
 
@@ -71,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--out", help="output folder (default runs/PRESET)")
     t.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT/checkpoints")
+    t.add_argument("--data", help="data folder: MNIST/CIFAR-10 root, or the image folder (default: data/)")
+    t.add_argument("--features", type=int, help="DCGAN width (default: the preset's; 32 trains ~4x faster)")
     t.add_argument("--limit", type=int, help="train on the first LIMIT images only (quick tries)")
     t.add_argument("--max-steps", type=int, help="at most this many steps per epoch (quick tries)")
     t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")

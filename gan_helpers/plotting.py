@@ -46,7 +46,7 @@ def save_grid(images: torch.Tensor, path: str | Path, *, nrow: int = 8) -> Path:
     return path
 
 
-def _smooth(values: Sequence[float], window: int) -> list[float]:
+def running_mean(values: Sequence[float], window: int) -> list[float]:
     """Running mean over `window` steps, so per-step noise does not hide the trend."""
     out, total = [], 0.0
     for i, v in enumerate(values):
@@ -62,10 +62,10 @@ def plot_history(history: History, *, path: str | Path | None = None, smooth: in
     x = [(i + 1) / steps_per_epoch for i in range(history.steps)]
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 3.5))
     for name in ("loss_D", "loss_G"):
-        ax_loss.plot(x, _smooth(getattr(history, name), window), label=name)
+        ax_loss.plot(x, running_mean(getattr(history, name), window), label=name)
     ax_loss.set(xlabel="epoch", ylabel="loss", title=f"Losses (running mean of {window} steps)")
     for name, label in (("D_x", "D(x_real)"), ("D_G_z", "D(G(z))")):
-        ax_d.plot(x, _smooth(getattr(history, name), window), label=label)
+        ax_d.plot(x, running_mean(getattr(history, name), window), label=label)
     ax_d.axhline(0.5, color="gray", lw=0.8, ls="--")
     ax_d.set(xlabel="epoch", ylabel="mean probability 'real'", ylim=(0, 1), title="Discriminator outputs")
     for ax in (ax_loss, ax_d):

@@ -7,50 +7,78 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from .config import TrainConfig
-from .data import TensorBatches, load_mnist
+from .data import TensorBatches, default_data_root, load_cifar10, load_image_folder, load_mnist
 from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A model pair, its data and its default settings."""
+    """A model pair, its data and its default settings.
+
+    build_models(features) -> (G, D); `features` is the DCGAN width (ignored by the MLP).
+    build_data(cfg, device, limit, data) -> batches; `data` is a folder (None: the default place).
+    """
     description: str
-    build_models: Callable[[], tuple[nn.Module, nn.Module]]
-    build_data: Callable[[TrainConfig, torch.device, int | None], Iterable]  # (cfg, device, limit) -> batches
+    build_models: Callable[[int], tuple[nn.Module, nn.Module]]
+    build_data: Callable[[TrainConfig, torch.device, int | None, str | Path | None], Iterable]
     config: TrainConfig
+    features: int = 64
 
 
-def _mnist_batches(cfg: TrainConfig, device: torch.device, limit: int | None) -> TensorBatches:
-    images, _ = load_mnist(limit=limit)
+def _mnist_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
+    images, _ = load_mnist(data, limit=limit)
     return TensorBatches(images, batch_size=cfg.batch_size, device=device)
 
 
-def _mnist_mlp() -> tuple[nn.Module, nn.Module]:
+def _cifar10_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
+    images, _ = load_cifar10(data, limit=limit)
+    return TensorBatches(images, batch_size=cfg.batch_size, device=device)
+
+
+def _anime_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
+    folder = load_image_folder(data or default_data_root() / "anime_faces", size=64)
+    images = folder.images[:limit] if limit else folder.images
+    return TensorBatches(images, batch_size=cfg.batch_size, device=device)
+
+
+def _mnist_mlp(features: int) -> tuple[nn.Module, nn.Module]:
     return (MLPGenerator(latent_dim=128, hidden_dims=(256, 512), batch_norm=True),
             MLPDiscriminator(hidden_dims=(512, 256)))
 
 
-def _mnist_dcgan() -> tuple[nn.Module, nn.Module]:
-    return (DCGANGenerator(latent_dim=100, img_size=28, channels=1, features=32),
-            DCGANDiscriminator(img_size=28, channels=1, features=32))
+def _dcgan(img_size: int, channels: int) -> Callable[[int], tuple[nn.Module, nn.Module]]:
+    def build(features: int) -> tuple[nn.Module, nn.Module]:
+        return (DCGANGenerator(latent_dim=100, img_size=img_size, channels=channels, features=features),
+                DCGANDiscriminator(img_size=img_size, channels=channels, features=features))
+    return build
 
 
 PRESETS = {
     "mnist-mlp": Preset(
         description="MLP GAN on MNIST (notebook 01): latent 128, G 256-512, D 512-256",
-        build_models=_mnist_mlp,
-        build_data=_mnist_batches,
+        build_models=_mnist_mlp, build_data=_mnist_batches, features=0,
         config=TrainConfig(epochs=10, batch_size=64),
     ),
     "mnist-dcgan": Preset(
         description="DCGAN on MNIST (notebook 02): latent 100, G 7x7x64 -> 14x14x32 -> 28x28, D mirrored",
-        build_models=_mnist_dcgan,
-        build_data=_mnist_batches,
+        build_models=_dcgan(28, 1), build_data=_mnist_batches, features=32,
         config=TrainConfig(epochs=5, batch_size=128),
+    ),
+    "cifar10-dcgan": Preset(
+        description="DCGAN on CIFAR-10 (notebook 03): latent 100, G 4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x3",
+        build_models=_dcgan(32, 3), build_data=_cifar10_batches, features=64,
+        config=TrainConfig(epochs=25, batch_size=128),
+    ),
+    "anime-dcgan": Preset(
+        description="DCGAN on 64x64 anime faces (notebook 04): the paper's G 4x4x512 -> ... -> 64x64x3; "
+                    "--data FOLDER of images (default data/anime_faces)",
+        build_models=_dcgan(64, 3), build_data=_anime_batches, features=64,
+        config=TrainConfig(epochs=25, batch_size=128),
     ),
 }

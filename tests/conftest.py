@@ -42,3 +42,26 @@ def assert_same_weights(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=f"{key} differs")
+
+
+def write_cifar_folder(root: Path, *, n_per_batch: int = 2000) -> Path:
+    """Write the shared data's 10,000 real CIFAR-10 images (skip when absent) in the data set's own
+    layout, `root/cifar-10-batches-py/data_batch_1..5`, as the official archive unpacks."""
+    np = pytest.importorskip("numpy")
+    import pickle
+
+    npz = SHARED_DATA / "cifar10_train_10k_jpeg75.npz"
+    if not npz.is_file():
+        pytest.skip(f"{npz} is absent (the shared development data is not on this machine)")
+    with np.load(npz) as arrays:
+        x, y = arrays["x_train"], arrays["y_train"]                 # (N, 32, 32, 3), (N,)
+    data = x.transpose(0, 3, 1, 2).reshape(len(x), -1)              # CIFAR rows: R plane, G plane, B plane
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(5):
+        part = slice(i * n_per_batch, (i + 1) * n_per_batch)
+        batch = {b"batch_label": f"training batch {i + 1} of 5".encode(), b"data": data[part],
+                 b"labels": y[part].tolist()}
+        with open(folder / f"data_batch_{i + 1}", "wb") as f:
+            pickle.dump(batch, f)
+    return folder

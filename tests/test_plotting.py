@@ -54,3 +54,10 @@ def test_summary_prints_the_table_and_leaves_batchnorm_untouched(capsys):
     table = capsys.readouterr().out
     assert "BatchNorm1d-2" in table and f"Total params: {sum(p.numel() for p in G.parameters()):,}" in table
     assert torch.equal(G.net[1].running_mean, before)
+
+
+def test_running_mean_against_a_hand_computed_case():
+    from gan_helpers.plotting import running_mean
+
+    assert running_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]  # the first point averages itself
+    assert running_mean([], 3) == []
