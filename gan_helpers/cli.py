@@ -34,10 +34,12 @@ def train(args: argparse.Namespace) -> Path:
                                    ("max_steps_per_epoch", args.max_steps)) if v is not None}
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
     torch.manual_seed(cfg.seed)
-    G, D = preset.build_models(args.features or preset.features)
+    features = args.features or preset.features
+    G, D = preset.build_models(features)
     device = pick_device(cfg.device)
     data = preset.build_data(cfg, device, args.limit, args.data)
-    print(f"Training {args.preset} ({preset.description}) on {device} for {cfg.epochs} epochs, "
+    width = f", features={features}" if features else ""
+    print(f"Training {args.preset} ({preset.description}{width}) on {device} for {cfg.epochs} epochs, "
           f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
     start = time.perf_counter()
     history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples")], resume=args.resume,

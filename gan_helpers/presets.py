@@ -66,17 +66,17 @@ PRESETS = {
         config=TrainConfig(epochs=10, batch_size=64),
     ),
     "mnist-dcgan": Preset(
-        description="DCGAN on MNIST (notebook 02): latent 100, G 7x7x64 -> 14x14x32 -> 28x28, D mirrored",
+        description="DCGAN on MNIST (notebook 02): latent 100, G 7x7 -> 14x14 -> 28x28, D mirrored",
         build_models=_dcgan(28, 1), build_data=_mnist_batches, features=32,
         config=TrainConfig(epochs=5, batch_size=128),
     ),
     "cifar10-dcgan": Preset(
-        description="DCGAN on CIFAR-10 (notebook 03): latent 100, G 4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x3",
+        description="DCGAN on CIFAR-10 (notebook 03): latent 100, G 4x4 -> 8x8 -> 16x16 -> 32x32x3, D mirrored",
         build_models=_dcgan(32, 3), build_data=_cifar10_batches, features=64,
         config=TrainConfig(epochs=25, batch_size=128),
     ),
     "anime-dcgan": Preset(
-        description="DCGAN on 64x64 anime faces (notebook 04): the paper's G 4x4x512 -> ... -> 64x64x3; "
+        description="DCGAN on 64x64 anime faces (notebook 04): the paper's G 4x4 -> ... -> 64x64x3; "
                     "--data FOLDER of images (default data/anime_faces)",
         build_models=_dcgan(64, 3), build_data=_anime_batches, features=64,
         config=TrainConfig(epochs=25, batch_size=128),

@@ -1,10 +1,12 @@
 """The command line, run as a learner would, in a short mode."""
+import shutil
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, SHARED_DATA
 
 
 def cli(*args):
@@ -41,3 +43,19 @@ def test_train_writes_everything_then_resumes_then_samples(tmp_path):
 def test_sample_from_a_missing_checkpoint_is_a_clear_error(tmp_path):
     done = cli("sample", str(tmp_path / "nothing.pt"))
     assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_image_folder_preset_with_a_chosen_width(tmp_path):
+    faces = SHARED_DATA / "anime_faces_sample.zip"
+    if not faces.is_file():
+        pytest.skip(f"{faces} is absent")
+    shutil.unpack_archive(faces, tmp_path / "faces")
+    out = tmp_path / "run"
+    done = cli("train", "anime-dcgan", "--data", str(tmp_path / "faces"), "--features", "8", "--epochs", "1",
+               "--batch-size", "16", "--max-steps", "2", "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "features=8" in done.stdout and (out / "samples.png").is_file()
+    assert Image.open(out / "samples.png").size == (8 * 66 + 2, 8 * 66 + 2)  # 8x8 grid of 64px faces
+
+    missing = cli("train", "anime-dcgan", "--data", str(tmp_path / "nowhere"), "--quiet", "--out", str(tmp_path / "x"))
+    assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
