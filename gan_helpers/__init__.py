@@ -3,7 +3,7 @@
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
 One module per concept: data (MNIST, CIFAR-10, image folders, batches), models, losses, step (one update), train
-(fit), checkpoint, callbacks, history, plotting, summary, presets and the CLI.
+(fit), checkpoint, callbacks, history, metrics, plotting, summary, presets and the CLI.
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
@@ -13,6 +13,8 @@ from .data import (CIFAR10NotFoundError, IDXFormatError, ImageFolder, MNISTNotFo
 from .device import pick_device
 from .history import History
 from .losses import d_loss, g_loss, g_loss_minimax
+from .metrics import (InceptionFID, MetricsCallback, frechet_distance, inception_fid, mnist_fid, mnist_metrics,
+                      mnist_mode_coverage, mode_coverage)
 from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_model, dcgan_init,
                      model_spec)
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
@@ -29,6 +31,8 @@ __all__ = [
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
     "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
+    "InceptionFID", "MetricsCallback", "frechet_distance", "inception_fid", "mnist_fid", "mnist_metrics",
+    "mnist_mode_coverage", "mode_coverage",
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",
     "model_spec",
     "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",

@@ -5,6 +5,7 @@ tensors in [0, 255] (what History.samples holds), with 1 or 3 channels, shape (N
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,11 +57,16 @@ def running_mean(values: Sequence[float], window: int) -> list[float]:
 
 
 def plot_history(history: History, *, path: str | Path | None = None, smooth: int | None = None):
-    """Plot both losses and D's mean outputs against epochs; save to `path` if given."""
+    """Plot both losses and D's mean outputs against epochs, and below them any recorded metrics
+    (MetricsCallback), one panel each; save to `path` if given."""
     steps_per_epoch = history.epoch_ends[0] if history.epoch_ends else max(history.steps, 1)
     window = smooth or max(1, steps_per_epoch // 10)
     x = [(i + 1) / steps_per_epoch for i in range(history.steps)]
-    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 3.5))
+    names = history.metric_names
+    rows, cols = (2, math.lcm(2, len(names))) if names else (1, 2)
+    fig = plt.figure(figsize=(11, 3.5 * rows))
+    grid = fig.add_gridspec(rows, cols)
+    ax_loss, ax_d = fig.add_subplot(grid[0, :cols // 2]), fig.add_subplot(grid[0, cols // 2:])
     for name in ("loss_D", "loss_G"):
         ax_loss.plot(x, running_mean(getattr(history, name), window), label=name)
     ax_loss.set(xlabel="epoch", ylabel="loss", title=f"Losses (running mean of {window} steps)")
@@ -70,6 +76,11 @@ def plot_history(history: History, *, path: str | Path | None = None, smooth: in
     ax_d.set(xlabel="epoch", ylabel="mean probability 'real'", ylim=(0, 1), title="Discriminator outputs")
     for ax in (ax_loss, ax_d):
         ax.legend()
+    width = cols // max(len(names), 1)
+    for i, name in enumerate(names):  # second row: one panel per metric, against the same epochs
+        ax = fig.add_subplot(grid[1, i * width:(i + 1) * width])
+        ax.plot(*history.metric(name), "o-")
+        ax.set(xlabel="epoch", title=name)
     fig.tight_layout()
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
