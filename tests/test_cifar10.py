@@ -43,6 +43,12 @@ def test_unpacks_the_archive_once(cifar_root, tmp_path):
     assert (tmp_path / cifar10.FOLDER / "data_batch_5").is_file()
 
 
+def test_a_damaged_archive_is_a_clear_error(tmp_path):
+    (tmp_path / cifar10.ARCHIVE).write_bytes(b"\x1f\x8b not really a gzip stream")
+    with pytest.raises(ValueError, match="(?s)is damaged.*Delete it and download"):
+        load_cifar10(tmp_path, download=False)
+
+
 def test_missing_files_say_where_to_put_what(tmp_path):
     with pytest.raises(CIFAR10NotFoundError, match="cifar-10-python.tar.gz") as err:
         load_cifar10(tmp_path, download=False)

@@ -79,8 +79,12 @@ def load_cifar10(root: str | Path | None = None, *, train: bool = True, download
     reason = " (download=False)"
     if not all((folder / name).is_file() for name in names):
         if archive.is_file():
-            with tarfile.open(archive) as tar:
-                tar.extractall(root, filter="data")
+            try:
+                with tarfile.open(archive) as tar:
+                    tar.extractall(root, filter="data")  # "data": no absolute paths or links out of root
+            except (tarfile.TarError, EOFError, OSError) as err:
+                raise ValueError(f"{archive} is damaged ({type(err).__name__}: {err}). Delete it and download "
+                                 f"{URL} again.") from err
         elif download:
             try:
                 _download(root)
