@@ -66,26 +66,24 @@ def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: fl
     pytest.fail(f"JupyterLab did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-def _accept_kernel_dialog(page) -> bool:
-    """JupyterLab sometimes asks which kernel to start although the notebook names one: accept."""
-    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-    if dialog.count() and dialog.is_visible():
-        dialog.locator(".jp-mod-accept").click()
-        return True
-    return False
-
-
 def _open_notebook(page) -> None:
-    """Open the notebook through JupyterLab's own command. (Opening it by URL, /lab/tree/..., makes
-    JupyterLab start two kernels at once and drop one, sometimes with the widget manager on it.)"""
+    """Open the notebook with JupyterLab's own command and wait until its kernel is ready.
+
+    (Opened by URL, /lab/tree/..., JupyterLab sometimes starts two kernels and drops one; and a
+    Run All issued before the kernel is ready makes it ask for a kernel and start another one,
+    interrupting the cells already running.)"""
     page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
-    page.evaluate("""async (path) => {
+    kernel = page.evaluate("""async (path) => {
         const app = window.jupyterapp;
         await app.restored;
         await app.serviceManager.ready;
-        await app.serviceManager.kernelspecs.ready;   // else it may ask which kernel to start
-        await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+        await app.serviceManager.kernelspecs.ready;
+        const panel = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+        const timeout = new Promise(resolve => setTimeout(resolve, 90000));
+        await Promise.race([panel.sessionContext.ready, timeout]);
+        return panel.sessionContext.session?.kernel?.name ?? null;
     }""", NOTEBOOK.name)
+    assert kernel == "python3", f"the notebook's kernel did not start (got {kernel!r})"
 
 
 def _run_all(page) -> None:
@@ -96,19 +94,18 @@ def _wait_until_run(page, *, timeout: float, screenshot: Path) -> None:
     """Run all cells, and wait until the last one has printed its line (it runs only if every cell
     above passed its checks: Run All stops at the first error); fail at once on a traceback.
 
-    While the page loads, JupyterLab may ask for a kernel, or drop the cells queued on a kernel it
-    replaces: whenever no cell has been queued or running for 10 s, Run All is clicked again."""
+    Should JupyterLab drop the queued cells (it did when its kernel was replaced), Run All is
+    issued again once no cell has been queued or running for 10 s."""
     done = page.locator(".jp-OutputArea-output", has_text="one update: median")
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                           has_text="Traceback")
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
     deadline, clicked, busy = time.monotonic() + timeout, -math.inf, -math.inf
     while time.monotonic() < deadline:
-        _accept_kernel_dialog(page)
         if any("*" in prompt for prompt in prompts.all_inner_texts()):
             busy = time.monotonic()
         elif time.monotonic() - max(busy, clicked) > 10 and not done.count():
-            _run_all(page)  # nothing queued or running: the first click, or the queue was dropped
+            _run_all(page)  # nothing queued or running: the first time, or the queue was dropped
             clicked = time.monotonic()
         if errors.count():
             pytest.fail(f"a cell failed in JupyterLab:\n{errors.first.inner_text()[-3000:]}")
