@@ -3,7 +3,7 @@
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
 One module per concept: data (MNIST, CIFAR-10, image folders, batches), models, losses, step (one update), train
-(fit), checkpoint, callbacks, history, metrics, plotting, summary, presets and the CLI.
+(fit), checkpoint, callbacks, history, latent, metrics, plotting, widgets, summary, presets and the CLI.
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
@@ -12,6 +12,8 @@ from .data import (CIFAR10NotFoundError, IDXFormatError, ImageFolder, MNISTNotFo
                    from_unit_range, load_cifar10, load_image_folder, load_mnist, read_idx, to_unit_range)
 from .device import pick_device
 from .history import History
+from .latent import (Directions, coordinate_directions, ganspace_directions, interpolation_path, latent_analogy, lerp,
+                     slerp, z_from_seed)
 from .losses import d_loss, g_loss, g_loss_minimax
 from .metrics import (InceptionFID, MetricsCallback, frechet_distance, inception_fid, mnist_fid, mnist_metrics,
                       mnist_mode_coverage, mode_coverage)
@@ -31,6 +33,8 @@ __all__ = [
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
     "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
+    "Directions", "coordinate_directions", "ganspace_directions", "interpolation_path", "latent_analogy", "lerp",
+    "slerp", "z_from_seed",
     "InceptionFID", "MetricsCallback", "frechet_distance", "inception_fid", "mnist_fid", "mnist_metrics",
     "mnist_mode_coverage", "mode_coverage",
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",
