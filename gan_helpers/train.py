@@ -128,13 +128,15 @@ def adam(params, *, lr: float, betas: tuple[float, float], device: torch.device)
 
 
 @torch.no_grad()
-def draw_samples(G: nn.Module, z: torch.Tensor) -> torch.Tensor:
+def draw_samples(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
     """G(z) with G in eval mode, as uint8 images on the CPU; G's mode is restored afterwards.
-    z may be on any device: it is moved to G's."""
-    was_training = G.training
+    z may be on any device: it is moved to G's. A conditional G is called as G(z, labels)."""
+    was_training, device = G.training, next(G.parameters()).device
     G.eval()
-    x_fake = G(z.to(next(G.parameters()).device))
-    G.train(was_training)
+    try:
+        x_fake = G(z.to(device)) if labels is None else G(z.to(device), labels.to(device))
+    finally:
+        G.train(was_training)
     return from_unit_range(x_fake).cpu()
 
 

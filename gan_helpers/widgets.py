@@ -21,7 +21,6 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .data.batches import from_unit_range
 from .latent import Directions, ganspace_directions, slerp, z_from_seed
 from .train import draw_samples
 
@@ -37,22 +36,14 @@ def enable_colab_widgets() -> bool:
     return True
 
 
-@torch.no_grad()
 def generate(G: nn.Module, z: torch.Tensor, *, label: int | None = None) -> torch.Tensor:
     """G(z) as uint8 images (N, C, H, W), G in eval mode (BatchNorm uses its running averages, so
     an image depends on its own z only) and without gradients; G's mode is restored.
 
     A conditional generator has `num_classes` and is called as G(z, labels): give `label`.
     """
-    if label is None:
-        return draw_samples(G, z)
-    was_training, device = G.training, next(G.parameters()).device
-    G.eval()
-    try:
-        x_fake = G(z.to(device), torch.full((len(z),), int(label), dtype=torch.long, device=device))
-    finally:
-        G.train(was_training)
-    return from_unit_range(x_fake).cpu()
+    labels = None if label is None else torch.full((len(z),), int(label), dtype=torch.long)
+    return draw_samples(G, z, labels=labels)
 
 
 def png_bytes(image: torch.Tensor, *, size: int = 256) -> bytes:
