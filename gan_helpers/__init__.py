@@ -2,8 +2,9 @@
 
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
-One module per concept: data (MNIST, CIFAR-10, image folders, batches), models, losses, step (one update), train
-(fit), checkpoint, callbacks, history, latent, metrics, plotting, widgets, summary, presets and the CLI.
+One module per concept: data (MNIST, CIFAR-10, image folders, batches), models (MLP, DCGAN, normalisation,
+conditioning), losses, penalty (WGAN-GP), step (one update), train (fit), checkpoint, callbacks, history, latent,
+metrics, plotting, widgets, summary, presets and the CLI.
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
@@ -14,11 +15,13 @@ from .device import pick_device
 from .history import History
 from .latent import (Directions, coordinate_directions, ganspace_directions, interpolation_path, latent_analogy, lerp,
                      slerp, z_from_seed)
-from .losses import d_loss, g_loss, g_loss_minimax
+from .losses import (LOSSES, d_loss, d_loss_hinge, d_loss_wasserstein, g_loss, g_loss_minimax, g_loss_score,
+                     loss_functions)
 from .metrics import (InceptionFID, MetricsCallback, frechet_distance, inception_fid, mnist_fid, mnist_metrics,
                       mnist_mode_coverage, mode_coverage)
-from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, build_model, dcgan_init,
-                     model_spec)
+from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, add_spectral_norm,
+                     balanced_labels, build_model, dcgan_init, model_spec)
+from .penalty import gradient_penalty, interpolate
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
 from .step import StepStats, gan_step, sample_z
 from .summary import summary
@@ -32,13 +35,14 @@ __all__ = [
     "TrainConfig", "fast_mode",
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
-    "pick_device", "History", "d_loss", "g_loss", "g_loss_minimax",
+    "pick_device", "History", "LOSSES", "d_loss", "d_loss_hinge", "d_loss_wasserstein", "g_loss", "g_loss_minimax",
+    "g_loss_score", "loss_functions", "gradient_penalty", "interpolate",
     "Directions", "coordinate_directions", "ganspace_directions", "interpolation_path", "latent_analogy", "lerp",
     "slerp", "z_from_seed",
     "InceptionFID", "MetricsCallback", "frechet_distance", "inception_fid", "mnist_fid", "mnist_metrics",
     "mnist_mode_coverage", "mode_coverage",
-    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_model", "dcgan_init",
-    "model_spec",
+    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "add_spectral_norm", "balanced_labels",
+    "build_model", "dcgan_init", "model_spec",
     "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",
     "StepStats", "gan_step", "sample_z", "summary",
     "NonFiniteLossError", "draw_samples", "fit",

@@ -37,6 +37,7 @@ class RunState:
     history: History
     device: torch.device
     fixed_z: torch.Tensor
+    fixed_labels: torch.Tensor | None = None  # a conditional G's classes for fixed_z: 0, 1, ..., 0, 1, ...
     epoch: int = 0                       # epochs finished
     step: int = 0                        # generator steps done in all
     stats: StepStats | None = None       # numbers of the last step

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .config import TrainConfig, config_differences
-from .models import model_spec
+from .models import full_hparams, model_spec
 
 FORMAT = "gan_helpers.checkpoint/1"
 _NAME = re.compile(r"^epoch(\d+)_step(\d+)\.pt$")
@@ -113,10 +113,10 @@ def check_compatible(state: dict, *, G: nn.Module, D: nn.Module, cfg: TrainConfi
         if saved["class"] != now["class"]:
             problems.append(f"{name} is a {now['class']}, the checkpoint holds a {saved['class']}")
             continue
-        for key in sorted(set(saved["hparams"]) | set(now["hparams"])):
-            if saved["hparams"].get(key) != now["hparams"].get(key):
-                problems.append(f"{name}.{key}: checkpoint has {saved['hparams'].get(key)!r}, "
-                                f"now {now['hparams'].get(key)!r}")
+        saved_h, now_h = full_hparams(saved), full_hparams(now)
+        for key in sorted(set(saved_h) | set(now_h)):
+            if saved_h.get(key) != now_h.get(key):
+                problems.append(f"{name}.{key}: checkpoint has {saved_h.get(key)!r}, now {now_h.get(key)!r}")
     problems += config_differences(state["config"], cfg)
     if problems:
         raise CheckpointError(

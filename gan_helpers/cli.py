@@ -15,7 +15,8 @@ from .callbacks import SaveSampleGrids
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import IDXFormatError
 from .device import pick_device
-from .models import build_model
+from .losses import LOSSES
+from .models import balanced_labels, build_model
 from .plotting import plot_history, save_gif, save_grid
 from .presets import PRESETS
 from .step import sample_z
@@ -31,7 +32,10 @@ def train(args: argparse.Namespace) -> Path:
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/{args.preset}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
-                                   ("max_steps_per_epoch", args.max_steps)) if v is not None}
+                                   ("max_steps_per_epoch", args.max_steps), ("loss", args.loss),
+                                   ("gp_weight", args.gp_weight), ("label_smoothing", args.label_smoothing),
+                                   ("lr_G", args.lr_G), ("lr_D", args.lr_D), ("d_steps", args.d_steps))
+                 if v is not None}
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
     torch.manual_seed(cfg.seed)
     features = args.features or preset.features
@@ -54,14 +58,25 @@ def train(args: argparse.Namespace) -> Path:
 
 
 def sample(args: argparse.Namespace) -> Path:
-    """Draw --n new images from a checkpoint's generator into one grid picture."""
+    """Draw --n new images from a checkpoint's generator into one grid picture.
+    A conditional generator draws class --label, or, without it, one column per class."""
     state = load_checkpoint(args.checkpoint)
     G = build_model(state["models"]["G"])
     G.load_state_dict(state["G"])
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     z = sample_z(args.n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
-    path = save_grid(draw_samples(G, z), args.out, nrow=math.ceil(math.sqrt(args.n)))
-    print(f"Wrote {args.n} images from {state['path']} (epoch {state['epoch']}, seed {seed}) to {path}.")
+    labels, nrow, what = None, math.ceil(math.sqrt(args.n)), ""
+    if G.num_classes and args.label is None:
+        labels, nrow, what = balanced_labels(args.n, G.num_classes), G.num_classes, ", one column per class"
+    elif args.label is not None:
+        if not G.num_classes:
+            raise ValueError(f"--label needs a conditional generator; {state['path']} holds an unconditional "
+                             f"{state['models']['G']['class']}. Train one with a conditional preset, e.g. mnist-cdcgan.")
+        if not 0 <= args.label < G.num_classes:
+            raise ValueError(f"--label must be between 0 and {G.num_classes - 1} for this generator, got {args.label}.")
+        labels, what = torch.full((args.n,), args.label), f", class {args.label}"
+    path = save_grid(draw_samples(G, z, labels=labels), args.out, nrow=nrow)
+    print(f"Wrote {args.n} images from {state['path']} (epoch {state['epoch']}, seed {seed}{what}) to {path}.")
     return path
 
 
@@ -80,11 +95,18 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, help="train on the first LIMIT images only (quick tries)")
     t.add_argument("--max-steps", type=int, help="at most this many steps per epoch (quick tries)")
     t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    t.add_argument("--loss", choices=sorted(LOSSES), help="the game: bce (default), hinge or wasserstein")
+    t.add_argument("--gp-weight", type=float, help="WGAN-GP gradient penalty weight (10 in the paper)")
+    t.add_argument("--label-smoothing", type=float, help="one-sided: D's target for real images is 1 - S")
+    t.add_argument("--lr-G", dest="lr_G", type=float, help="G's learning rate (TTUR: differ from --lr-D)")
+    t.add_argument("--lr-D", dest="lr_D", type=float, help="D's learning rate")
+    t.add_argument("--d-steps", type=int, help="D updates per G update")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     s = sub.add_parser("sample", help="draw new images from a trained checkpoint")
     s.add_argument("checkpoint", help="a checkpoint file, or a folder (its newest checkpoint)")
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--seed", type=int, help="default: a random seed, printed so you can repeat it")
+    s.add_argument("--label", type=int, help="the class to draw (conditional generators; default: every class)")
     s.add_argument("--out", default="samples.png")
     return p
 

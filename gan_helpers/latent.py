@@ -151,11 +151,12 @@ class _StopForward(Exception):
 
 
 @torch.no_grad()
-def layer_activations(G: nn.Module, z: torch.Tensor, *, layer: str | None = None,
+def layer_activations(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | None = None, layer: str | None = None,
                       batch_size: int = 512) -> torch.Tensor:
     """The output of one layer of G (default: its first activation) for each z, flattened:
     shape (N, features), float32 on the CPU. G runs in eval mode (BatchNorm with its running
-    averages, so each row depends on its own z only) and stops right after that layer."""
+    averages, so each row depends on its own z only) and stops right after that layer.
+    A conditional G is called as G(z, labels)."""
     _, module = find_layer(G, layer)
     recorded: list[torch.Tensor] = []
 
@@ -167,9 +168,10 @@ def layer_activations(G: nn.Module, z: torch.Tensor, *, layer: str | None = None
     was_training, device = G.training, next(G.parameters()).device
     G.eval()
     try:
-        for chunk in z.split(batch_size):
+        classes = [None] * len(z.split(batch_size)) if labels is None else labels.split(batch_size)
+        for chunk, y in zip(z.split(batch_size), classes):
             try:
-                G(chunk.to(device))
+                G(chunk.to(device)) if y is None else G(chunk.to(device), y.to(device))
             except _StopForward:
                 pass
     finally:
@@ -191,13 +193,16 @@ def ganspace_directions(G: nn.Module, *, n_components: int = 10, n_samples: int 
        is the latent direction that moves y along component k.
     4. Orthonormalise the rows in order (QR), so sliders do not overlap, and fix each sign so
        that its largest entry is positive (the same seed gives the same directions).
+    A conditional G (with `num_classes`) is sampled with every class equally often.
     """
     name, _ = find_layer(G, layer)
     if not 1 <= n_components <= min(G.latent_dim, n_samples):
         raise ValueError(f"n_components must be between 1 and min(latent_dim, n_samples) = "
                          f"{min(G.latent_dim, n_samples)}, got {n_components}.")
     z = z_from_seed(seed, latent_dim=G.latent_dim, n=n_samples)
-    y = layer_activations(G, z, layer=name)                         # (n_samples, features)
+    classes = getattr(G, "num_classes", 0)
+    labels = torch.arange(n_samples) % classes if classes else None
+    y = layer_activations(G, z, labels=labels, layer=name)          # (n_samples, features)
     y = y - y.mean(dim=0)
     x, variance = _principal_coordinates(y, n_components, seed=seed)  # (n_samples, K), (K,)
     total_variance = y.pow(2).sum() / (n_samples - 1)

@@ -32,13 +32,13 @@ class Preset:
 
 
 def _mnist_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
-    images, _ = load_mnist(data, limit=limit)
-    return TensorBatches(images, batch_size=cfg.batch_size, device=device)
+    images, labels = load_mnist(data, limit=limit)   # fit passes the labels on to conditional models only
+    return TensorBatches(images, labels=labels, batch_size=cfg.batch_size, device=device)
 
 
 def _cifar10_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
-    images, _ = load_cifar10(data, limit=limit)
-    return TensorBatches(images, batch_size=cfg.batch_size, device=device)
+    images, labels = load_cifar10(data, limit=limit)
+    return TensorBatches(images, labels=labels, batch_size=cfg.batch_size, device=device)
 
 
 def _anime_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
@@ -52,10 +52,13 @@ def _mnist_mlp(features: int) -> tuple[nn.Module, nn.Module]:
             MLPDiscriminator(hidden_dims=(512, 256)))
 
 
-def _dcgan(img_size: int, channels: int) -> Callable[[int], tuple[nn.Module, nn.Module]]:
+def _dcgan(img_size: int, channels: int, *, num_classes: int = 0, **D_options) -> Callable[[int], tuple]:
+    """A builder of a DCGAN pair; D_options: norm, spectral_norm (see DCGANDiscriminator)."""
     def build(features: int) -> tuple[nn.Module, nn.Module]:
-        return (DCGANGenerator(latent_dim=100, img_size=img_size, channels=channels, features=features),
-                DCGANDiscriminator(img_size=img_size, channels=channels, features=features))
+        return (DCGANGenerator(latent_dim=100, img_size=img_size, channels=channels, features=features,
+                               num_classes=num_classes),
+                DCGANDiscriminator(img_size=img_size, channels=channels, features=features, num_classes=num_classes,
+                                   **D_options))
     return build
 
 
@@ -79,6 +82,29 @@ PRESETS = {
         description="DCGAN on 64x64 anime faces (notebook 04): the paper's G 4x4 -> ... -> 64x64x3; "
                     "--data FOLDER of images (default data/anime_faces)",
         build_models=_dcgan(64, 3), build_data=_anime_batches, features=64,
+        config=TrainConfig(epochs=25, batch_size=128),
+    ),
+    "mnist-wgan-gp": Preset(
+        description="WGAN-GP on MNIST (notebook 07): the DCGAN of mnist-dcgan, a LayerNorm critic, 5 critic "
+                    "steps per G step, gradient penalty 10, Adam(1e-4, 0, 0.9)",
+        build_models=_dcgan(28, 1, norm="layer"), build_data=_mnist_batches, features=32,
+        config=TrainConfig(epochs=10, batch_size=64, loss="wasserstein", gp_weight=10.0, d_steps=5, lr_G=1e-4,
+                           lr_D=1e-4, beta1=0.0, beta2=0.9),
+    ),
+    "mnist-sngan": Preset(
+        description="Spectrally normalised DCGAN on MNIST (notebook 07): hinge loss, no BatchNorm in D, "
+                    "TTUR (lr_D 4e-4, lr_G 1e-4)",
+        build_models=_dcgan(28, 1, norm="none", spectral_norm=True), build_data=_mnist_batches, features=32,
+        config=TrainConfig(epochs=5, batch_size=128, loss="hinge", lr_G=1e-4, lr_D=4e-4),
+    ),
+    "mnist-cdcgan": Preset(
+        description="Conditional DCGAN on MNIST (notebook 08): G(z, digit), D(x, digit); sample --label 7",
+        build_models=_dcgan(28, 1, num_classes=10), build_data=_mnist_batches, features=32,
+        config=TrainConfig(epochs=5, batch_size=128),
+    ),
+    "cifar10-cdcgan": Preset(
+        description="Conditional DCGAN on CIFAR-10 (notebook 08): G(z, class), D(x, class); sample --label 3",
+        build_models=_dcgan(32, 3, num_classes=10), build_data=_cifar10_batches, features=64,
         config=TrainConfig(epochs=25, batch_size=128),
     ),
 }

@@ -2,8 +2,11 @@
 
     for k steps:
         sample real images x and noise z
-        update D by descending  loss_D(D(x), D(G(z)))
+        update D by descending  loss_D(D(x), D(G(z)))  [+ lambda * gradient penalty]
     update G by descending  loss_G(D(G(z)))   (z: the last noise batch, see gan_step)
+
+The losses are arguments (losses.py: BCE, hinge, Wasserstein), so the same step trains a DCGAN,
+an SNGAN or a WGAN-GP. A conditional G and D (models/conditioning.py) get the labels too.
 """
 from __future__ import annotations
 
@@ -14,10 +17,13 @@ import torch
 from torch import nn
 
 from .losses import d_loss, g_loss
+from .penalty import gradient_penalty
 
 
 class StepStats(NamedTuple):
-    """Plain floats from one step: the two losses and D's mean outputs (probabilities)."""
+    """Plain floats from one step: the two losses and D's mean outputs through a sigmoid.
+    (For the hinge and Wasserstein losses D returns scores, not logits: only the ordering
+    D_x > D_G_z means something there; look at the losses instead.)"""
     loss_D: float
     loss_G: float
     D_x: float      # mean D(x_real): near 1 means D is sure the real images are real
@@ -30,25 +36,37 @@ def sample_z(n: int, latent_dim: int, device: torch.device | str = "cpu",
     return torch.randn(n, latent_dim, device=device, generator=generator)
 
 
+def _call(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    return model(x) if labels is None else model(x, labels)
+
+
 def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
              x_real: torch.Tensor | Sequence[torch.Tensor], *,
-             d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss) -> StepStats:
+             labels: torch.Tensor | Sequence[torch.Tensor] | None = None,
+             d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss, gp_weight: float = 0.0) -> StepStats:
     """k discriminator updates, then one generator update. Returns the last losses as floats.
 
-    x_real: one batch of real images (k = 1), or a sequence of k batches, one per D update.
+    x_real:     one batch of real images (k = 1), or a sequence of k batches, one per D update.
+    labels:     for a conditional G and D, the class of every real image (same structure as x_real);
+                the fake batch asks G for the same classes, so D sees each class as often in both.
+    d_loss_fn:  loss_D(real_logits, fake_logits); g_loss_fn: loss_G(fake_logits) (losses.py).
+    gp_weight:  lambda of the WGAN-GP gradient penalty added to loss_D (0: none; 10 in the paper).
     G must have a `latent_dim` attribute. Both models are left in train mode.
 
     G's update reuses the fake batch of the last D update (fresh noise every step, as in the
     PyTorch DCGAN example) rather than drawing new noise: it saves one pass through G.
     """
     batches = [x_real] if isinstance(x_real, torch.Tensor) else list(x_real)
+    classes = [labels] * len(batches) if labels is None or isinstance(labels, torch.Tensor) else list(labels)
     G.train(), D.train()
-    for i, x in enumerate(batches):                     # k discriminator updates
+    for i, (x, y) in enumerate(zip(batches, classes, strict=True)):  # k discriminator updates
         z = sample_z(len(x), G.latent_dim, x.device)
         with torch.set_grad_enabled(i == len(batches) - 1):
-            x_fake = G(z)                               # the last one keeps its graph for G's update
-        real_logits, fake_logits = D(x), D(x_fake.detach())  # D's update sends no gradient into G
+            x_fake = _call(G, z, y)                     # the last one keeps its graph for G's update
+        real_logits, fake_logits = _call(D, x, y), _call(D, x_fake.detach(), y)  # no gradient into G here
         loss_D = d_loss_fn(real_logits, fake_logits)
+        if gp_weight:
+            loss_D = loss_D + gp_weight * gradient_penalty(D, x, x_fake, y)
         opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         opt_D.step()
@@ -57,7 +75,7 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
     for p in trainable_D:                               # gradients flow through D into G,
         p.requires_grad_(False)                         # but D's own weights need none now
     try:
-        loss_G = g_loss_fn(D(x_fake))                   # D has just been updated: ask it again
+        loss_G = g_loss_fn(_call(D, x_fake, y))         # D has just been updated: ask it again
         opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         opt_G.step()

@@ -25,7 +25,8 @@ from .config import TrainConfig
 from .data.batches import from_unit_range
 from .device import pick_device
 from .history import History
-from .models import model_spec
+from .losses import loss_functions
+from .models import balanced_labels, model_spec
 from .step import StepStats, gan_step, sample_z
 
 
@@ -41,6 +42,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
 
     data:     any iterable of batches, re-iterated every epoch: a `TensorBatches`, or a
               `DataLoader` yielding images or (images, labels), images scaled to [-1, 1].
+              A conditional G and D (num_classes > 0) need the labels; others ignore them.
     opt_G/D:  default Adam(lr_G / lr_D, betas=(beta1, beta2)) from cfg.
     resume:   True continues from the newest checkpoint in cfg.checkpoint_dir, a path from
               that file; the models and cfg must match the checkpoint (cfg.epochs may grow).
@@ -54,6 +56,8 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
             "fit(..., resume=True) (--resume on the command line), or choose another checkpoint_dir "
             "to start a new run: nothing is overwritten."
         )
+    conditional = _check_models(G, D, cfg)
+    d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
     device = pick_device(cfg.device)
     G.to(device), D.to(device)
     betas = (cfg.beta1, cfg.beta2)
@@ -61,7 +65,8 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     opt_D = opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device)
     fixed_z = sample_z(cfg.n_samples, G.latent_dim, generator=torch.Generator().manual_seed(cfg.seed))
     run = RunState(G=G, D=D, opt_G=opt_G, opt_D=opt_D, cfg=cfg, history=History(), device=device,
-                   fixed_z=fixed_z.to(device))
+                   fixed_z=fixed_z.to(device),
+                   fixed_labels=balanced_labels(cfg.n_samples, G.num_classes, device) if conditional else None)
     skip, rng_epoch_start = 0, None
     if resume:
         state = load_checkpoint(cfg.checkpoint_dir if resume is True else resume)
@@ -81,19 +86,20 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
             if skip:  # resuming inside an epoch: replay its shuffle and skip the batches done
                 rng_now = _get_rng()
                 _set_rng(rng_epoch_start)
-                batches = _real_batches(iter(data), cfg.d_steps, device)
+                batches = _real_batches(iter(data), cfg.d_steps, device, conditional)
                 for _ in range(skip):
                     next(batches)
                 _set_rng(rng_now)
             else:
                 rng_epoch_start = _get_rng()
-                batches = _real_batches(iter(data), cfg.d_steps, device)
+                batches = _real_batches(iter(data), cfg.d_steps, device, conditional)
             done, skip, start = skip, 0, time.perf_counter()
             steps_left = None if cfg.max_steps_per_epoch is None else max(cfg.max_steps_per_epoch - done, 0)
             with tqdm(total=_steps_per_epoch(data, cfg), initial=done, disable=not progress,
                       desc=f"epoch {run.epoch + 1}/{cfg.epochs}", unit="step") as bar:
-                for x_real in itertools.islice(batches, steps_left):
-                    run.stats = gan_step(G, D, opt_G, opt_D, x_real)
+                for x_real, labels in itertools.islice(batches, steps_left):
+                    run.stats = gan_step(G, D, opt_G, opt_D, x_real, labels=labels, d_loss_fn=d_loss_fn,
+                                         g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight)
                     _check_finite(run)
                     run.history.record_step(run.stats)
                     run.step, done = run.step + 1, done + 1
@@ -114,7 +120,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
             run.epoch += 1
             run.history.epoch_ends.append(run.step)
             run.history.epoch_seconds.append(time.perf_counter() - start)
-            run.history.samples.append(draw_samples(G, run.fixed_z))
+            run.history.samples.append(draw_samples(G, run.fixed_z, labels=run.fixed_labels))
             _save(run, batch_in_epoch=0, rng_epoch_start=None)
             _notify(callbacks, "epoch_end", run)
     _notify(callbacks, "fit_end", run)
@@ -140,14 +146,33 @@ def draw_samples(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | None =
     return from_unit_range(x_fake).cpu()
 
 
-def _real_batches(batches: Iterator, d_steps: int, device: torch.device) -> Iterator:
-    """Real images on `device`, one batch per step (d_steps == 1) or a list of d_steps batches."""
+def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:
+    """ValueError for a pair that cannot train as configured; True when G and D are conditional."""
+    classes_G, classes_D = getattr(G, "num_classes", 0), getattr(D, "num_classes", 0)
+    if classes_G != classes_D:
+        raise ValueError(f"G has num_classes={classes_G} but D has num_classes={classes_D}: a conditional GAN "
+                         "needs both conditioned on the same classes (or neither).")
+    if cfg.gp_weight and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules()):
+        raise ValueError("The gradient penalty needs a per-image gradient, but D has BatchNorm, which mixes the "
+                         "images of a batch. Build D without it, e.g. DCGANDiscriminator(norm='layer').")
+    return bool(classes_G)
+
+
+def _real_batches(batches: Iterator, d_steps: int, device: torch.device, conditional: bool) -> Iterator:
+    """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches.
+    labels is None unless the models are conditional."""
     group = []
     for batch in batches:
-        x_real = batch[0] if isinstance(batch, (tuple, list)) else batch  # DataLoader: (images, labels)
-        group.append(x_real.to(device, non_blocking=True))
+        has_labels = isinstance(batch, (tuple, list))             # DataLoader: (images, labels)
+        x_real = batch[0] if has_labels else batch
+        if conditional and not has_labels:
+            raise ValueError("A conditional G and D need the class of every real image: give batches of "
+                             "(images, labels), e.g. TensorBatches(images, labels=labels, batch_size=...).")
+        labels = batch[1].to(device, non_blocking=True) if conditional else None
+        group.append((x_real.to(device, non_blocking=True), labels))
         if len(group) == d_steps:
-            yield group[0] if d_steps == 1 else group
+            xs, ys = zip(*group)
+            yield (xs[0], ys[0]) if d_steps == 1 else (list(xs), None if ys[0] is None else list(ys))
             group = []
 
 

@@ -108,8 +108,8 @@ class LatentExplorer(widgets.VBox):
         self.class_selector = None               # the place for conditional generators (G.num_classes)
         if getattr(G, "num_classes", None):
             names = list(class_names or range(G.num_classes))
-            self.class_selector = widgets.Dropdown(options=[(str(n), i) for i, n in enumerate(names)], value=0,
-                                                   description="class", style=wide)
+            self.class_selector = widgets.ToggleButtons(options=[(str(n), i) for i, n in enumerate(names)], value=0,
+                                                        description="class", style={"button_width": "auto"})
         self.reset = widgets.Button(description="reset sliders", icon="undo", layout=fit)
         self.save_button = widgets.Button(description="save PNG", icon="save", layout=fit)
         self.status = widgets.Label()
@@ -210,9 +210,6 @@ def latent_explorer(G: nn.Module, *, directions: Directions | None = None, n_sli
     """
     enable_colab_widgets()
     if directions is None:
-        if getattr(G, "num_classes", None):
-            raise ValueError("ganspace_directions samples G(z) without labels, so a conditional G needs "
-                             "directions=...: e.g. coordinate_directions(latent_dim=G.latent_dim, indices=range(6)).")
         directions = ganspace_directions(G, n_components=min(n_sliders, G.latent_dim), n_samples=1024)
     return LatentExplorer(G, directions=directions, seed=seed, seed_b=seed_b, slider_range=slider_range,
                           size=size, save_dir=save_dir, class_names=class_names, threads=threads)

@@ -59,3 +59,34 @@ def test_an_image_folder_preset_with_a_chosen_width(tmp_path):
 
     missing = cli("train", "anime-dcgan", "--data", str(tmp_path / "nowhere"), "--quiet", "--out", str(tmp_path / "x"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_conditional_preset_samples_a_chosen_class_and_explains_bad_labels(tmp_path):
+    out = tmp_path / "run"
+    done = cli("train", "mnist-cdcgan", "--features", "8", "--epochs", "1", "--limit", "256", "--batch-size", "32",
+               "--max-steps", "2", "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    seven = cli("sample", str(out / "checkpoints"), "--n", "9", "--seed", "1", "--label", "7", "--out",
+                str(tmp_path / "seven.png"))
+    assert seven.returncode == 0 and "class 7" in seven.stdout, seven.stderr
+    three = cli("sample", str(out / "checkpoints"), "--n", "9", "--seed", "1", "--label", "3", "--out",
+                str(tmp_path / "three.png"))
+    assert Image.open(tmp_path / "seven.png").tobytes() != Image.open(tmp_path / "three.png").tobytes()
+    every = cli("sample", str(out / "checkpoints"), "--n", "20", "--out", str(tmp_path / "all.png"))
+    assert every.returncode == 0 and Image.open(tmp_path / "all.png").size == (10 * 30 + 2, 2 * 30 + 2)  # a column per class
+    bad = cli("sample", str(out / "checkpoints"), "--label", "10", "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 1 and "between 0 and 9" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_label_on_an_unconditional_checkpoint_and_wgan_options_on_a_batchnorm_critic(tmp_path):
+    out = tmp_path / "run"
+    short = ["--epochs", "1", "--limit", "256", "--batch-size", "32", "--max-steps", "1", "--quiet"]
+    assert cli("train", "mnist-mlp", *short, "--out", str(out)).returncode == 0
+    bad = cli("sample", str(out / "checkpoints"), "--label", "3", "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 1 and "conditional generator" in bad.stderr and "mnist-cdcgan" in bad.stderr
+    wgan = cli("train", "mnist-dcgan", *short, "--loss", "wasserstein", "--gp-weight", "10", "--out",
+               str(tmp_path / "w"))
+    assert wgan.returncode == 1 and "norm='layer'" in wgan.stderr and "Traceback" not in wgan.stderr
+    sn = cli("train", "mnist-sngan", *short, "--features", "8", "--lr-D", "4e-4", "--d-steps", "2", "--out",
+             str(tmp_path / "sn"))
+    assert sn.returncode == 0, sn.stderr

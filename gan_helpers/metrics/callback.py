@@ -16,6 +16,7 @@ from collections.abc import Callable
 import torch
 
 from ..callbacks import RunState
+from ..models import balanced_labels
 from ..step import sample_z
 from ..train import draw_samples
 from .mnist import mnist_metrics
@@ -49,7 +50,10 @@ class MetricsCallback:
         """Draw the samples, compute the metrics, record them in run.history and return them."""
         if self.z is None or self.z.shape[1] != run.G.latent_dim:
             self.z = sample_z(self.n_samples, run.G.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        images = torch.cat([draw_samples(run.G, z) for z in self.z.split(self.batch_size)])
+        classes = getattr(run.G, "num_classes", 0)   # a conditional G: every class equally often
+        labels = balanced_labels(self.n_samples, classes) if classes else torch.zeros(self.n_samples, dtype=torch.long)
+        images = torch.cat([draw_samples(run.G, z, labels=y if classes else None)
+                            for z, y in zip(self.z.split(self.batch_size), labels.split(self.batch_size))])
         values = self.metrics(images, device=run.device)
         run.history.record_metrics(run.epoch, run.step, values)
         if self.verbose:

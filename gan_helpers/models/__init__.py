@@ -2,10 +2,14 @@
 so a checkpoint can rebuild it (`build_model`) and name what differs from another model."""
 from __future__ import annotations
 
+import inspect
+
 from torch import nn
 
+from .conditioning import balanced_labels, one_hot_labels
 from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from .mlp import MLPDiscriminator, MLPGenerator
+from .normalization import NORMS, add_spectral_norm, norm_layer
 
 MODELS = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator, DCGANGenerator, DCGANDiscriminator)}
 
@@ -13,6 +17,15 @@ MODELS = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator, DCGANGen
 def model_spec(model: nn.Module) -> dict:
     """What is needed to rebuild `model`: its class name and constructor arguments."""
     return {"class": type(model).__name__, "hparams": dict(model.hparams)}
+
+
+def full_hparams(spec: dict) -> dict:
+    """A spec's constructor arguments with the defaults filled in, so a checkpoint written before an
+    option existed (e.g. `num_classes`) compares equal to a model built with that option's default."""
+    cls = MODELS.get(spec["class"])
+    defaults = {} if cls is None else {name: p.default for name, p in inspect.signature(cls).parameters.items()
+                                       if p.default is not inspect.Parameter.empty}
+    return {**defaults, **spec["hparams"]}
 
 
 def build_model(spec: dict) -> nn.Module:
@@ -24,4 +37,5 @@ def build_model(spec: dict) -> nn.Module:
 
 
 __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "MODELS",
-           "model_spec", "build_model"]
+           "model_spec", "full_hparams", "build_model", "NORMS", "norm_layer", "add_spectral_norm", "one_hot_labels",
+           "balanced_labels"]

@@ -1,0 +1,44 @@
+r"""The gradient penalty of WGAN-GP (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs").
+
+The Wasserstein critic D must be 1-Lipschitz. An optimal critic has gradient norm 1 almost
+everywhere on the lines between real and generated images, so WGAN-GP penalises deviations
+from 1 at random points on those lines:
+
+    x_hat = eps * x_real + (1 - eps) * x_fake,        eps ~ U[0, 1], ONE eps PER IMAGE
+    GP    = E[(||grad_x_hat D(x_hat)||_2 - 1)^2],     the norm over ALL of an image's numbers (C, H, W)
+    loss_D = E[D(x_fake)] - E[D(x_real)] + lambda * GP,   lambda = 10
+
+Two mistakes are common in public code, and both quietly train something else: drawing eps
+per pixel (the points are then not on the line between two images) and taking the norm over
+one dimension only (e.g. per row or channel). The tests pin both down.
+
+BatchNorm in the critic makes D(x_hat) of one image depend on the others in the batch, so its
+gradient is not a per-image gradient: use norm="layer" (or "instance", "none") in D.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def interpolate(x_real: torch.Tensor, x_fake: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Random points x_hat = eps * x_real + (1 - eps) * x_fake, one eps ~ U[0, 1] per image."""
+    if x_real.shape != x_fake.shape:
+        raise ValueError(f"x_real {tuple(x_real.shape)} and x_fake {tuple(x_fake.shape)} must have the same shape.")
+    eps_shape = (len(x_real),) + (1,) * (x_real.ndim - 1)   # (B, 1, 1, 1): broadcast over C, H, W
+    eps = torch.rand(eps_shape, device=x_real.device, dtype=x_real.dtype, generator=generator)
+    return eps * x_real + (1 - eps) * x_fake
+
+
+def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, labels: torch.Tensor | None = None,
+                     *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """GP = mean over images of (||grad D(x_hat)|| - 1)^2, differentiable w.r.t. D's weights.
+
+    x_fake is detached: the penalty trains D only. A conditional D is called as D(x_hat, labels).
+    """
+    x_hat = interpolate(x_real.detach(), x_fake.detach(), generator=generator).requires_grad_(True)
+    scores = D(x_hat) if labels is None else D(x_hat, labels)
+    # Each score depends only on its own image, so the gradient of the sum is every image's own gradient.
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # create_graph: GP is trained through
+    norms = grad.flatten(1).norm(2, dim=1)                                 # (B, C, H, W) -> (B,)
+    return ((norms - 1) ** 2).mean()
