@@ -26,8 +26,8 @@ class TrainConfig:
     the MLP GAN. `batch_size` is read by whoever builds the batches (TensorBatches or a
     DataLoader); it is stored here so a checkpoint records it.
 
-    The game (losses.py, penalty.py): `loss` is "bce" (the original GAN), "hinge" or
-    "wasserstein"; `gp_weight` > 0 adds the WGAN-GP gradient penalty (10 in the paper, which
+    The game (losses.py, penalty.py): `loss` is "bce" (the GAN game with the non-saturating
+    G loss), "minimax" (the saturating original, to see it fail), "hinge" or "wasserstein"; `gp_weight` > 0 adds the WGAN-GP gradient penalty (10 in the paper, which
     pairs it with d_steps=5, lr 1e-4, beta1 0, beta2 0.9); `label_smoothing` s trains D towards
     1 - s on real images. Different lr_G and lr_D are the two time-scale update rule (TTUR).
     """
@@ -38,7 +38,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1                        # discriminator updates per generator update (k in Algorithm 1)
-    loss: str = "bce"                       # "bce", "hinge" or "wasserstein"
+    loss: str = "bce"                       # "bce", "minimax", "hinge" or "wasserstein" (losses.LOSSES)
     gp_weight: float = 0.0                  # lambda of the gradient penalty (WGAN-GP: 10)
     label_smoothing: float = 0.0            # one-sided: D's target for real images is 1 - label_smoothing
     seed: int = 0

@@ -78,6 +78,7 @@ def g_loss_score(fake_scores: torch.Tensor) -> torch.Tensor:
 
 LOSSES: dict[str, tuple[Callable, Callable]] = {  # name -> (d_loss_fn, g_loss_fn)
     "bce": (d_loss, g_loss),
+    "minimax": (d_loss, g_loss_minimax),   # the saturating original: G's gradient vanishes when D wins
     "hinge": (d_loss_hinge, g_loss_score),
     "wasserstein": (d_loss_wasserstein, g_loss_score),
 }
@@ -85,12 +86,12 @@ LOSSES: dict[str, tuple[Callable, Callable]] = {  # name -> (d_loss_fn, g_loss_f
 
 def loss_functions(name: str = "bce", *, label_smoothing: float = 0.0) -> tuple[Callable, Callable]:
     """(d_loss_fn, g_loss_fn) of the game `name` in LOSSES; label_smoothing s trains D towards 1 - s on
-    real images (the "bce" game only)."""
+    real images (the "bce" and "minimax" games only)."""
     if name not in LOSSES:
         raise ValueError(f"Unknown loss {name!r}: choose one of {', '.join(LOSSES)}.")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing} (0.1 is usual).")
-    if label_smoothing and name != "bce":
+    if label_smoothing and name not in ("bce", "minimax"):
         raise ValueError(f"label_smoothing changes the BCE target of real images; the {name!r} loss has no "
                          "targets. Use loss='bce', or label_smoothing=0.")
     d_loss_fn, g_loss_fn = LOSSES[name]

@@ -77,7 +77,7 @@ def test_one_sided_label_smoothing_moves_only_the_real_target():
 def test_loss_functions_name_the_choices_on_bad_input():
     assert loss_functions("hinge") == (d_loss_hinge, g_loss_score)
     assert loss_functions("wasserstein") == (d_loss_wasserstein, g_loss_score)
-    with pytest.raises(ValueError, match="bce, hinge, wasserstein"):
+    with pytest.raises(ValueError, match="bce, minimax, hinge, wasserstein"):
         loss_functions("lsgan")
     with pytest.raises(ValueError, match="no targets"):
         loss_functions("hinge", label_smoothing=0.1)
