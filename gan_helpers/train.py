@@ -122,7 +122,10 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
             run.history.epoch_seconds.append(time.perf_counter() - start)
             run.history.samples.append(draw_samples(G, run.fixed_z, labels=run.fixed_labels))
             _save(run, batch_in_epoch=0, rng_epoch_start=None)
+            measured = len(run.history.metrics)
             _notify(callbacks, "epoch_end", run)
+            if len(run.history.metrics) != measured:            # a MetricsCallback measured this epoch:
+                _save(run, batch_in_epoch=0, rng_epoch_start=None)  # keep its numbers in the checkpoint too
     _notify(callbacks, "fit_end", run)
     return run.history
 

@@ -62,7 +62,8 @@ def _load(device: str) -> MNISTClassifier:
             "without them, run `python scripts/train_mnist_classifier.py` (a few minutes on a CPU) to write them.")
     try:
         state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
-        model = MNISTClassifier()
+        with torch.random.fork_rng(devices=[]):  # building the layers draws random weights: keep those draws
+            model = MNISTClassifier()            # out of the training run's random numbers (MetricsCallback)
         model.load_state_dict(state)
     except Exception as err:  # noqa: BLE001 - damaged file or other architecture: the same advice
         raise ClassifierWeightsError(f"Could not load {WEIGHTS} ({type(err).__name__}: {err}). Rewrite it with "
