@@ -46,11 +46,12 @@ def train(args: argparse.Namespace) -> Path:
     print(f"Training {args.preset} ({preset.description}{width}) on {device} for {cfg.epochs} epochs, "
           f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
     start = time.perf_counter()
-    history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples")], resume=args.resume,
+    nrow = G.num_classes or 8                      # a conditional G's grids: one column per class
+    history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples", nrow=nrow)], resume=args.resume,
                   progress=not args.quiet)
     plot_history(history, path=out / "losses.png")
-    save_gif(history.samples, out / "training.gif")
-    save_grid(history.samples[-1], out / "samples.png")
+    save_gif(history.samples, out / "training.gif", nrow=nrow)
+    save_grid(history.samples[-1], out / "samples.png", nrow=nrow)
     print(f"Done in {time.perf_counter() - start:.0f} s. Wrote {out}/samples.png, samples/, losses.png, "
           f"training.gif and checkpoints/. Draw new images with:\n"
           f"  python -m gan_helpers sample {out}/checkpoints --out {out}/new.png")

@@ -100,11 +100,11 @@ PRESETS = {
     "mnist-cdcgan": Preset(
         description="Conditional DCGAN on MNIST (notebook 08): G(z, digit), D(x, digit); sample --label 7",
         build_models=_dcgan(28, 1, num_classes=10), build_data=_mnist_batches, features=32,
-        config=TrainConfig(epochs=5, batch_size=128),
+        config=TrainConfig(epochs=5, batch_size=128, n_samples=100),   # grids of 10 x 10: a column per class
     ),
     "cifar10-cdcgan": Preset(
         description="Conditional DCGAN on CIFAR-10 (notebook 08): G(z, class), D(x, class); sample --label 3",
         build_models=_dcgan(32, 3, num_classes=10), build_data=_cifar10_batches, features=64,
-        config=TrainConfig(epochs=25, batch_size=128),
+        config=TrainConfig(epochs=25, batch_size=128, n_samples=100),
     ),
 }

@@ -43,11 +43,11 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def read_cifar_batch(path: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """One batch file as images uint8 (N, 3, 32, 32) and labels uint8 (N,)."""
+    """One batch file as images uint8 (N, 3, 32, 32) and labels int64 (N,)."""
     try:
         with open(path, "rb") as f:
             batch = _ArraysOnly(f, encoding="bytes").load()
-        data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"], dtype=np.uint8)
+        data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"], dtype=np.int64)
     except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path} is not a CIFAR-10 batch file ({type(err).__name__}: {err}). Delete the "
                          f"{FOLDER} folder and unpack {ARCHIVE} again, or download it anew.") from err
@@ -65,7 +65,7 @@ def _download(root: Path) -> None:
 
 def load_cifar10(root: str | Path | None = None, *, train: bool = True, download: bool = True,
                  limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return CIFAR-10 images, shape (N, 3, 32, 32) uint8 in [0, 255], and labels (N,) uint8 0-9.
+    """Return CIFAR-10 images, shape (N, 3, 32, 32) uint8 in [0, 255], and labels (N,) int64 0-9.
 
     root:     folder that holds `cifar-10-batches-py/` or `cifar-10-python.tar.gz`
               (default: the repository's `data/` folder, or `./data`).

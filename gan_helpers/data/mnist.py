@@ -51,7 +51,8 @@ def _download(root: Path, train: bool) -> None:
 
 def load_mnist(root: str | Path | None = None, *, train: bool = True, download: bool = True,
                limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return MNIST images, shape (N, 1, 28, 28) uint8 in [0, 255], and labels, shape (N,) uint8.
+    """Return MNIST images, shape (N, 1, 28, 28) uint8 in [0, 255], and labels, shape (N,) int64 (torch.long,
+    so they index tensors and feed nn.Embedding or F.one_hot as they are).
 
     root:     folder that holds `MNIST/raw/` (default: the repository's `data/` folder).
     train:    the 60,000 training images, or the 10,000 test images.
@@ -85,4 +86,4 @@ def load_mnist(root: str | Path | None = None, *, train: bool = True, download: 
         )
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    return images.unsqueeze(1), labels  # (N, 28, 28) -> (N, 1, 28, 28)
+    return images.unsqueeze(1), labels.long()  # (N, 28, 28) -> (N, 1, 28, 28); labels uint8 in the file
