@@ -181,7 +181,8 @@ def report(args, header, throughput, quality, plot_name: str) -> str:
                "", f"![FID and classes covered against training seconds]({plot_name})", "",
                bench_quality.tables(quality), ""]
     md += [f"Suite wall time: {time.perf_counter() - _START:.0f} s; load average at the end: "
-           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}.", *busy("end"), ""]
+           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (this includes the suite's own "
+           f"{torch.get_num_threads()} threads).", ""]
     return "\n".join(md)
 
 
