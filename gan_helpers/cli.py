@@ -96,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, help="train on the first LIMIT images only (quick tries)")
     t.add_argument("--max-steps", type=int, help="at most this many steps per epoch (quick tries)")
     t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-    t.add_argument("--loss", choices=sorted(LOSSES), help="the game: bce (default), hinge or wasserstein")
+    t.add_argument("--loss", choices=sorted(LOSSES), help="the game: bce (default), minimax, hinge or wasserstein")
     t.add_argument("--gp-weight", type=float, help="WGAN-GP gradient penalty weight (10 in the paper)")
     t.add_argument("--label-smoothing", type=float, help="one-sided: D's target for real images is 1 - S")
     t.add_argument("--lr-G", dest="lr_G", type=float, help="G's learning rate (TTUR: differ from --lr-D)")
