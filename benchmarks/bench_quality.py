@@ -8,7 +8,7 @@ features), classes covered (>= 1% of the images) and the normalised class entrop
 
 The training clock is a `fit` callback: it adds up the time between "step_end" events and stops
 while measuring, so evaluation time is excluded (fit's own per-epoch work, such as its fixed-noise
-grid, counts as training). When the budget is spent it raises a private exception that ends `fit`.
+grid, counts as training). When the budget is spent it sets `run.stop`, and `fit` returns.
 The last measurement comes at most one step past the budget.
 
 A set-up is a name, a model builder and a TrainConfig. Any MNIST preset can join the comparison
@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from gan_helpers import NonFiniteLossError, TrainConfig, draw_samples, fit, sample_z
+from gan_helpers import NonFiniteLossError, TrainConfig, fit, sample_images, sample_z
 from gan_helpers.metrics import mnist_metrics, mnist_reference_stats
 from gan_helpers.presets import PRESETS
 
@@ -76,10 +76,6 @@ SETUPS: list[Setup] = [
 ]
 
 
-class _BudgetSpent(Exception):
-    """Raised by the clock to end fit when the training budget is used up."""
-
-
 class _QualityClock:
     """fit callback: counts training seconds, pausing the count to evaluate when a checkpoint is due."""
 
@@ -98,7 +94,7 @@ class _QualityClock:
                 self.evaluate(run, self.train_s)                 # the clock is stopped meanwhile
                 self.next_due = (math.floor(self.train_s / self.every_s) + 1) * self.every_s
                 if self.train_s >= self.budget_s:
-                    raise _BudgetSpent
+                    run.stop = True                              # fit returns after this step
             self.resumed = time.perf_counter()
 
 
@@ -113,14 +109,12 @@ def time_to_quality(name: str, build_models: Callable[[], tuple[nn.Module, nn.Mo
     G, D = build_models()
     cfg = replace(cfg, epochs=10**9, max_steps_per_epoch=None, checkpoint_dir=None, device=device)
     z = sample_z(n_samples, G.latent_dim, generator=torch.Generator().manual_seed(12345))
-    classes = getattr(G, "num_classes", 0)
-    labels = (torch.arange(n_samples) % classes).split(500) if classes else [None] * len(z.split(500))
     rows: list[dict] = []
     start = time.perf_counter()
 
     def evaluate(run, train_s: float) -> None:
         t0 = time.perf_counter()
-        images = torch.cat([draw_samples(run.G, chunk, labels=y) for chunk, y in zip(z.split(500), labels)])
+        images = sample_images(run.G, z)                       # a conditional G: every class equally often
         values = metrics(images, device=run.device)
         rows.append({"setup": name, "train_s": train_s, "steps": run.step, "images": run.step * cfg.batch_size,
                      "eval_s": time.perf_counter() - t0, "wall_s": time.perf_counter() - start, **values})
@@ -129,8 +123,6 @@ def time_to_quality(name: str, build_models: Callable[[], tuple[nn.Module, nn.Mo
 
     try:
         fit(G, D, data, cfg, callbacks=[_QualityClock(evaluate, budget_s, every_s)], progress=False)
-    except _BudgetSpent:
-        pass
     except NonFiniteLossError as err:
         log(f"  {name}: stopped, {err}")
         if rows:

@@ -25,7 +25,7 @@ from .penalty import gradient_penalty, interpolate
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
 from .step import StepStats, gan_step, sample_z
 from .summary import summary
-from .train import NonFiniteLossError, draw_samples, fit
+from .train import NonFiniteLossError, draw_samples, fit, sample_images
 
 __version__ = "0.1.0"
 
@@ -45,5 +45,5 @@ __all__ = [
     "build_model", "dcgan_init", "model_spec",
     "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",
     "StepStats", "gan_step", "sample_z", "summary",
-    "NonFiniteLossError", "draw_samples", "fit",
+    "NonFiniteLossError", "draw_samples", "fit", "sample_images",
 ]

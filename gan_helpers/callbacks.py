@@ -5,7 +5,9 @@
     "epoch_end"   after every epoch, once its samples and checkpoint are saved
     "fit_end"     once, when all epochs are done
 
-A callback ignores the events it does not need. Any function works:
+A callback ignores the events it does not need. To end training early (a time budget, a target
+reached), a callback sets `run.stop = True` at "step_end": fit then saves a checkpoint (when
+cfg.checkpoint_dir is set), calls "fit_end" and returns the History. Any function works:
 
     def print_epoch(event, run):
         if event == "epoch_end":
@@ -37,12 +39,12 @@ class RunState:
     history: History
     device: torch.device
     fixed_z: torch.Tensor
-    fixed_labels: torch.Tensor | None = None  # a conditional G's classes for fixed_z: 0, 1, ..., 0, 1, ...
     epoch: int = 0                       # epochs finished
     step: int = 0                        # generator steps done in all
     stats: StepStats | None = None       # numbers of the last step
     x_real: torch.Tensor | None = None   # the last real batch
     checkpoint: str | None = None        # path of the newest checkpoint saved
+    stop: bool = False                   # set by a callback: fit saves, then returns after this step
 
 
 class SaveSampleGrids:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .models import balanced_labels
 from .step import sample_z
 
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh)
@@ -201,7 +202,7 @@ def ganspace_directions(G: nn.Module, *, n_components: int = 10, n_samples: int 
                          f"{min(G.latent_dim, n_samples)}, got {n_components}.")
     z = z_from_seed(seed, latent_dim=G.latent_dim, n=n_samples)
     classes = getattr(G, "num_classes", 0)
-    labels = torch.arange(n_samples) % classes if classes else None
+    labels = balanced_labels(n_samples, classes) if classes else None
     y = layer_activations(G, z, labels=labels, layer=name)          # (n_samples, features)
     y = y - y.mean(dim=0)
     x, variance = _principal_coordinates(y, n_components, seed=seed)  # (n_samples, K), (K,)

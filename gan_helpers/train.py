@@ -65,8 +65,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     opt_D = opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device)
     fixed_z = sample_z(cfg.n_samples, G.latent_dim, generator=torch.Generator().manual_seed(cfg.seed))
     run = RunState(G=G, D=D, opt_G=opt_G, opt_D=opt_D, cfg=cfg, history=History(), device=device,
-                   fixed_z=fixed_z.to(device),
-                   fixed_labels=balanced_labels(cfg.n_samples, G.num_classes, device) if conditional else None)
+                   fixed_z=fixed_z.to(device))
     skip, rng_epoch_start = 0, None
     if resume:
         state = load_checkpoint(cfg.checkpoint_dir if resume is True else resume)
@@ -109,18 +108,22 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                         bar.set_postfix(loss_D=f"{run.stats.loss_D:.3f}", loss_G=f"{run.stats.loss_G:.3f}",
                                         refresh=False)
                     _notify(callbacks, "step_end", run)
-                    if interrupt.requested:
+                    if interrupt.requested or run.stop:
                         where = _save(run, batch_in_epoch=done, rng_epoch_start=rng_epoch_start)
+                        if run.stop:                    # a callback ended the run: resumable like Ctrl-C
+                            break
                         raise KeyboardInterrupt(f"Training interrupted in epoch {run.epoch + 1}, step {run.step}. "
                                                 + (f"Checkpoint: {where}; continue with fit(..., resume=True)."
                                                    if where else "No checkpoint (cfg.checkpoint_dir is None)."))
+            if run.stop:
+                break
             if done == 0:
                 raise ValueError("The data produced no batches in this epoch: is it empty, or smaller "
                                  "than one batch with drop_last=True?")
             run.epoch += 1
             run.history.epoch_ends.append(run.step)
             run.history.epoch_seconds.append(time.perf_counter() - start)
-            run.history.samples.append(draw_samples(G, run.fixed_z, labels=run.fixed_labels))
+            run.history.samples.append(sample_images(G, run.fixed_z))
             _save(run, batch_in_epoch=0, rng_epoch_start=None)
             measured = len(run.history.metrics)
             _notify(callbacks, "epoch_end", run)
@@ -147,6 +150,15 @@ def draw_samples(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | None =
     finally:
         G.train(was_training)
     return from_unit_range(x_fake).cpu()
+
+
+def sample_images(G: nn.Module, z: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
+    """draw_samples over many z, `batch_size` at a time, as uint8 images on the CPU. A conditional G
+    (num_classes > 0) draws the classes 0, 1, ..., 0, 1, ... in turn: each equally often, and in a
+    grid with num_classes columns each column is one class."""
+    classes = getattr(G, "num_classes", 0)
+    labels = balanced_labels(len(z), classes).split(batch_size) if classes else [None] * len(z.split(batch_size))
+    return torch.cat([draw_samples(G, chunk, labels=y) for chunk, y in zip(z.split(batch_size), labels)])
 
 
 def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:

@@ -101,6 +101,31 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(mnist
     assert_same_weights(weights(D), reference[1])
 
 
+def test_a_callback_can_stop_fit_which_saves_and_returns_and_resumes_exactly(mnist_small, tmp_path):
+    cfg = tiny_config(epochs=3)
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
+    reference = weights(G), weights(D)
+
+    seen = []
+    def stop_at_step_11(event, run):  # e.g. a time budget that runs out in the middle of epoch 2
+        seen.append(event)
+        if event == "step_end" and run.step == 11:
+            run.stop = True
+    cfg = tiny_config(epochs=3, checkpoint_dir=str(tmp_path))
+    G, D = tiny_models()
+    history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[stop_at_step_11])
+    assert history.steps == 11 and history.epoch_ends == [8]            # returned right after that step
+    assert seen[-1] == "fit_end" and seen.count("step_end") == 11
+    assert list_checkpoints(tmp_path)[-1].name == "epoch001_step0000011.pt"
+
+    G, D = tiny_models(seed=99)
+    history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
+    assert history.steps == 24 and history.epoch_ends == [8, 16, 24]
+    assert_same_weights(weights(G), reference[0])
+    assert_same_weights(weights(D), reference[1])
+
+
 def test_ctrl_c_on_the_last_step_of_a_short_epoch_resumes_exactly(mnist_small, tmp_path):
     cfg = tiny_config(epochs=2, max_steps_per_epoch=3)
     G, D = tiny_models()

@@ -16,9 +16,8 @@ from collections.abc import Callable
 import torch
 
 from ..callbacks import RunState
-from ..models import balanced_labels
 from ..step import sample_z
-from ..train import draw_samples
+from ..train import sample_images
 from .mnist import mnist_metrics
 
 MetricFn = Callable[..., dict[str, float]]  # metric(images uint8 (N, C, H, W), *, device) -> {name: value}
@@ -50,10 +49,7 @@ class MetricsCallback:
         """Draw the samples, compute the metrics, record them in run.history and return them."""
         if self.z is None or self.z.shape[1] != run.G.latent_dim:
             self.z = sample_z(self.n_samples, run.G.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        classes = getattr(run.G, "num_classes", 0)   # a conditional G: every class equally often
-        labels = balanced_labels(self.n_samples, classes) if classes else torch.zeros(self.n_samples, dtype=torch.long)
-        images = torch.cat([draw_samples(run.G, z, labels=y if classes else None)
-                            for z, y in zip(self.z.split(self.batch_size), labels.split(self.batch_size))])
+        images = sample_images(run.G, self.z, batch_size=self.batch_size)  # a conditional G: every class
         values = self.metrics(images, device=run.device)
         run.history.record_metrics(run.epoch, run.step, values)
         if self.verbose:
