@@ -8,7 +8,7 @@
         .prep_s    the one-time cost of the fit side's data (reading the files, decoding the faces once)
 
 MNIST comes from the repository's data/MNIST. CIFAR-10 is the shared 10,000-image development subset,
-written in CIFAR-10's own file format (cifar-10-batches-py, as tests/conftest.py does). The faces are
+written in CIFAR-10's own file format by `write_cifar_folder` (cifar-10-batches-py; the tests use it too). The faces are
 unpacked from the shared anime_faces_64.zip. When a shared file is absent, random uint8 pixels of the
 right shape are written in the same formats instead, and `.source` says so: throughput does not depend
 on pixel values, but the table must not pretend to be about real data.

@@ -4,7 +4,7 @@ Two set-ups train the same preset models (same seed, same batch size, same devic
 
     fit        `fit(G, D, TensorBatches, cfg)`: the preset's data held as one uint8 tensor, fused Adam,
                `gan_step`; exactly what `python -m gan_helpers train PRESET` runs.
-    tutorial   the textbook loop written out (benchmarks/fit_vs_tutorial.py's `tutorial_epoch`: D on real
+    tutorial   the textbook loop written out (`textbook_steps` below, also used by fit_vs_tutorial.py: D on real
                and detached fake, then G through D on the same fake; G(z, y) and D(x, y) for a conditional
                pair) over DataLoader(torchvision data set, shuffle=True, batch_size=preset batch, num_workers=0).
                Only for presets that play that textbook game (BCE loss, one D step, no gradient penalty, no
@@ -97,28 +97,36 @@ class TutorialSetup:
         self.opt_D = torch.optim.Adam(D.parameters(), lr=cfg.lr_D, betas=(cfg.beta1, cfg.beta2))
 
     def window(self, steps: int) -> float:
-        G, D, opt_G, opt_D = self.G, self.D, self.opt_G, self.opt_D
         start = time.perf_counter()
-        done = 0
-        for x_real, y in itertools.islice(self.loader, steps):  # the textbook loop, as in tutorial_epoch
-            x_real, c = x_real.to(self.device), (y.to(self.device),) if getattr(G, "num_classes", 0) else ()
-            z = torch.randn(x_real.size(0), G.latent_dim, device=self.device)
-            x_fake = G(z, *c)
-            real_logits, fake_logits = D(x_real, *c), D(x_fake.detach(), *c)
-            loss_D = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                      + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-            D.zero_grad()
-            loss_D.backward()
-            opt_D.step()
-            output = D(x_fake, *c)
-            loss_G = F.binary_cross_entropy_with_logits(output, torch.ones_like(output))
-            G.zero_grad()
-            loss_G.backward()
-            opt_G.step()
-            done += 1
+        done = textbook_steps(self.G, self.D, self.opt_G, self.opt_D, itertools.islice(self.loader, steps),
+                              self.device)
         _sync(self.device)
         assert done == steps, f"the DataLoader gave {done} batches, not {steps}"
         return time.perf_counter() - start
+
+
+def textbook_steps(G, D, opt_G, opt_D, loader, device) -> int:
+    """The tutorials' loop over (images, labels) batches, written out as in PyTorch's DCGAN tutorial: D on
+    real and detached fake, then G through D on the same fake. A conditional G and D get the labels.
+    Returns the number of steps done."""
+    done = 0
+    for x_real, y in loader:
+        x_real, c = x_real.to(device), (y.to(device),) if getattr(G, "num_classes", 0) else ()
+        z = torch.randn(x_real.size(0), G.latent_dim, device=device)
+        x_fake = G(z, *c)
+        real_logits, fake_logits = D(x_real, *c), D(x_fake.detach(), *c)
+        loss_D = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        output = D(x_fake, *c)
+        loss_G = F.binary_cross_entropy_with_logits(output, torch.ones_like(output))
+        G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+        done += 1
+    return done
 
 
 def textbook_game(cfg) -> str:

@@ -16,13 +16,13 @@ import itertools
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 import torchvision
 from torch.utils.data import DataLoader
 from torchvision import transforms
@@ -30,6 +30,9 @@ from torchvision import transforms
 from gan_helpers import MLPDiscriminator, MLPGenerator, TensorBatches, TrainConfig, fit, load_mnist
 from gan_helpers.data import default_data_root
 from gan_helpers.presets import PRESETS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_throughput import textbook_steps  # noqa: E402
 
 LATENT, HIDDEN, BATCH = 128, 512, 32
 
@@ -51,26 +54,10 @@ def tutorial_loader(root: Path) -> DataLoader:
 
 
 def tutorial_epoch(G, D, loader) -> int:
-    """The textbook loop: D on real and detached fake, then G through D on the same fake."""
+    """The textbook loop (bench_throughput.textbook_steps) over one epoch, with fresh plain Adam."""
     opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    steps = 0
-    for x_real, _ in loader:
-        z = torch.randn(x_real.size(0), LATENT)
-        x_fake = G(z)
-        real_logits, fake_logits = D(x_real), D(x_fake.detach())
-        loss_D = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-        D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
-        output = D(x_fake)
-        loss_G = F.binary_cross_entropy_with_logits(output, torch.ones_like(output))
-        G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
-        steps += 1
-    return steps
+    return textbook_steps(G, D, opt_G, opt_D, loader, torch.device("cpu"))
 
 
 def timed(fn) -> tuple[float, int]:

@@ -1,6 +1,7 @@
 """Shared fixtures: a small real MNIST slice and tiny models that train in milliseconds."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,24 +45,17 @@ def assert_same_weights(a: dict, b: dict) -> None:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=f"{key} differs")
 
 
-def write_cifar_folder(root: Path, *, n_per_batch: int = 2000) -> Path:
+def write_cifar_folder(root: Path) -> Path:
     """Write the shared data's 10,000 real CIFAR-10 images (skip when absent) in the data set's own
-    layout, `root/cifar-10-batches-py/data_batch_1..5`, as the official archive unpacks."""
+    layout, `root/cifar-10-batches-py/data_batch_1..5`, as the official archive unpacks (readable by
+    load_cifar10 and torchvision alike; the writer is the benchmark suite's)."""
     np = pytest.importorskip("numpy")
-    import pickle
-
     npz = SHARED_DATA / "cifar10_train_10k_jpeg75.npz"
     if not npz.is_file():
         pytest.skip(f"{npz} is absent (the shared development data is not on this machine)")
     with np.load(npz) as arrays:
         x, y = arrays["x_train"], arrays["y_train"]                 # (N, 32, 32, 3), (N,)
-    data = x.transpose(0, 3, 1, 2).reshape(len(x), -1)              # CIFAR rows: R plane, G plane, B plane
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(5):
-        part = slice(i * n_per_batch, (i + 1) * n_per_batch)
-        batch = {b"batch_label": f"training batch {i + 1} of 5".encode(), b"data": data[part],
-                 b"labels": y[part].tolist()}
-        with open(folder / f"data_batch_{i + 1}", "wb") as f:
-            pickle.dump(batch, f)
-    return folder
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_data import write_cifar_folder as write_batches
+    return write_batches(x, y, root)
