@@ -1,12 +1,12 @@
 # Two commands, each sets itself up the first time (a .venv with everything from requirements.txt):
 #   make train   train the MLP GAN on the embedded MNIST, write grids, loss plot, GIF and checkpoints to runs/
-#   make test    run the whole test suite, notebooks included (in fast mode)
+#   make test    lint (ruff), then run the whole test suite, notebooks included (in fast mode)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: train test lab clean
+.PHONY: train test lint lab clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml requirements.txt
 train: $(STAMP)
 	$(BIN)/python -m gan_helpers train mnist-mlp --out runs/mnist-mlp-$$(date +%Y%m%d-%H%M%S)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,14 +1,15 @@
 """Data for the benchmark suite: every preset's data twice, the course's way and the tutorials' way.
 
     prepare(name, work, ...) -> PresetData
-        .batches   what `fit` gets: the preset's own `build_data` (uint8 tensor -> TensorBatches)
+        .batches   what `fit` gets: the preset's own `data` (uint8 tensor -> TensorBatches)
         .dataset   what the tutorials use: a torchvision data set (MNIST / CIFAR10 / ImageFolder) with
                    ToTensor + Normalize (+ Resize and CenterCrop for the faces, as in PyTorch's DCGAN tutorial)
         .source    where the pixels came from, for the table
         .prep_s    the one-time cost of the fit side's data (reading the files, decoding the faces once)
 
 MNIST comes from the repository's data/MNIST. CIFAR-10 is the shared 10,000-image development subset,
-written in CIFAR-10's own file format by `write_cifar_folder` (cifar-10-batches-py; the tests use it too). The faces are
+written in CIFAR-10's own file format by `gan_helpers.data.cifar10.write_cifar10_folder`
+(cifar-10-batches-py; the tests use it too). The faces are
 unpacked from the shared anime_faces_64.zip. When a shared file is absent, random uint8 pixels of the
 right shape are written in the same formats instead, and `.source` says so: throughput does not depend
 on pixel values, but the table must not pretend to be about real data.
@@ -16,8 +17,6 @@ on pixel values, but the table must not pretend to be about real data.
 from __future__ import annotations
 
 import gzip
-import os
-import pickle
 import shutil
 import time
 import zipfile
@@ -31,12 +30,12 @@ from PIL import Image
 from torchvision import transforms
 
 from gan_helpers.config import TrainConfig
-from gan_helpers.data import default_data_root
-from gan_helpers.data.cifar10 import CLASSES, FILES
+from gan_helpers.data import default_data_root, shared_data_dir
+from gan_helpers.data.cifar10 import CLASSES, FILES, write_cifar10_folder
 from gan_helpers.presets import PRESETS
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("GAN_SHARED_DATA", REPO.parent / "shared" / "data"))  # as tests/conftest.py
+SHARED_DATA = shared_data_dir()
 
 
 @dataclass
@@ -50,22 +49,6 @@ class PresetData:
 
 def _normalize(channels: int) -> transforms.Normalize:
     return transforms.Normalize((0.5,) * channels, (0.5,) * channels)
-
-
-def write_cifar_folder(x: np.ndarray, y: np.ndarray, root: Path) -> Path:
-    """x uint8 (N, 32, 32, 3), y (N,) as `root/cifar-10-batches-py/data_batch_1..5` (the archive's layout)."""
-    data = x.transpose(0, 3, 1, 2).reshape(len(x), -1)      # CIFAR rows: R plane, G plane, B plane
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, part in enumerate(np.array_split(np.arange(len(x)), 5)):
-        rows, labels = data[part], y[part].tolist()
-        # The official files are Python 2 pickles: their keys read as bytes with encoding="bytes" (gan_helpers)
-        # and as str with encoding="latin1" (torchvision). Both spellings, one stored copy (pickle's memo).
-        batch = {b"batch_label": f"training batch {i + 1} of 5".encode(), b"data": rows, b"labels": labels,
-                 "batch_label": f"training batch {i + 1} of 5", "data": rows, "labels": labels}
-        with open(folder / f"data_batch_{i + 1}", "wb") as f:
-            pickle.dump(batch, f)
-    return folder
 
 
 class TorchvisionCIFAR10(torchvision.datasets.CIFAR10):
@@ -105,7 +88,7 @@ def _cifar10(work: Path):
         x, y = rng.integers(0, 256, (10_000, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 10_000, dtype=np.uint8)
         source, real = f"RANDOM uint8 pixels ({len(x):,}): shared {npz.name} absent", False
     root = work / "cifar10"
-    write_cifar_folder(x, y, root)
+    write_cifar10_folder(x, y, root)
     tf = transforms.Compose([transforms.ToTensor(), _normalize(3)])
     return root, TorchvisionCIFAR10(str(root), train=True, download=False, transform=tf), source, real
 
@@ -143,5 +126,5 @@ def prepare(name: str, work: Path, *, device: torch.device, anime_limit: int | N
         raise ValueError(f"no benchmark data for preset {name!r}")
     cfg: TrainConfig = preset.config
     start = time.perf_counter()
-    batches = preset.build_data(cfg, device, None, folder)   # the preset's own loader (decodes faces once)
+    batches = preset.data(cfg.batch_size, device, root=folder)   # the preset's own loader (decodes faces once)
     return PresetData(batches, dataset, source, time.perf_counter() - start, real)

@@ -55,13 +55,13 @@ class Setup:
 
 def preset_setup(name: str) -> Setup:
     preset = PRESETS[name]
-    return Setup(name, lambda: preset.build_models(preset.features), preset.config, preset.description)
+    return Setup(name, preset.models, preset.config, preset.description)
 
 
 def dcgan_variant(name: str, description: str, **changes) -> Setup:
     """The mnist-dcgan preset's models with other training settings (TrainConfig fields)."""
     preset = PRESETS["mnist-dcgan"]
-    return Setup(name, lambda: preset.build_models(preset.features), replace(preset.config, **changes), description)
+    return Setup(name, preset.models, replace(preset.config, **changes), description)
 
 
 SETUPS: list[Setup] = [
@@ -108,7 +108,7 @@ def time_to_quality(name: str, build_models: Callable[[], tuple[nn.Module, nn.Mo
     torch.manual_seed(seed)
     G, D = build_models()
     cfg = replace(cfg, epochs=10**9, max_steps_per_epoch=None, checkpoint_dir=None, device=device)
-    z = sample_z(n_samples, G.latent_dim, generator=torch.Generator().manual_seed(12345))
+    z = sample_z(n_samples, G.latent_dim, seed=12345)
     rows: list[dict] = []
     start = time.perf_counter()
 

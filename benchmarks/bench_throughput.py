@@ -139,7 +139,7 @@ def textbook_game(cfg) -> str:
 def _models(name: str, seed: int):
     preset = PRESETS[name]
     torch.manual_seed(seed)
-    return preset.build_models(preset.features)
+    return preset.models()
 
 
 def measure(name: str, data, *, tutorial: bool = True, repeats: int = 5, warmup_s: float = 3.0,

@@ -79,8 +79,8 @@ def main() -> None:
 
     def preset_epoch() -> int:
         torch.manual_seed(0)
-        G, D = preset.build_models(preset.features)
-        return fit(G, D, preset.build_data(pcfg, torch.device("cpu"), None, None), pcfg, progress=False).steps
+        G, D = preset.models()
+        return fit(G, D, preset.data(pcfg.batch_size, "cpu"), pcfg, progress=False).steps
 
     with tempfile.TemporaryDirectory() as tmp:
         loader = tutorial_loader(Path(tmp))

@@ -30,11 +30,12 @@ import torch
 import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gan_helpers import TensorBatches, load_mnist  # noqa: E402
+from gan_helpers.presets import PRESETS  # noqa: E402
+
 import bench_data  # noqa: E402
 import bench_quality  # noqa: E402
 import bench_throughput  # noqa: E402
-from gan_helpers import TensorBatches, load_mnist  # noqa: E402
-from gan_helpers.presets import PRESETS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("throughput", "tutorial", "quality")

@@ -2,36 +2,84 @@
 
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
-One module per concept: data (MNIST, CIFAR-10, image folders, batches), models (MLP, DCGAN, normalisation,
-conditioning), losses, penalty (WGAN-GP), step (one update), train (fit), checkpoint, callbacks, history, latent,
-metrics, plotting, widgets, summary, presets and the CLI.
+One module per concept: data (files, MNIST, CIFAR-10, image folders, batches), models (MLP, DCGAN,
+normalisation, conditioning), losses, penalty (WGAN-GP), sampling (z and G(z)), step (one update), train (fit),
+checkpoint (the format), callbacks, history, latent, metrics, plotting, widgets, summary, presets and the CLI;
+runs (where a learner's runs live: Google Drive on Colab), pretrained (the small generators shipped in weights/)
+and verdict (training outcomes stated, not asserted).
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
-from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_generator
 from .config import TrainConfig, fast_mode
-from .data import (CIFAR10NotFoundError, IDXFormatError, ImageFolder, MNISTNotFoundError, TensorBatches,
-                   from_unit_range, load_cifar10, load_image_folder, load_mnist, read_idx, to_unit_range)
+from .data import (
+    CIFAR10NotFoundError,
+    IDXFormatError,
+    ImageFolder,
+    MNISTNotFoundError,
+    TensorBatches,
+    from_unit_range,
+    load_cifar10,
+    load_image_folder,
+    load_mnist,
+    read_idx,
+    to_unit_range,
+)
 from .device import pick_device
 from .history import History
-from .latent import (Directions, coordinate_directions, ganspace_directions, interpolation_path, latent_analogy, lerp,
-                     slerp, z_from_seed)
-from .losses import (LOSSES, d_loss, d_loss_hinge, d_loss_wasserstein, g_loss, g_loss_minimax, g_loss_score,
-                     loss_functions)
-from .metrics import (InceptionFID, MetricsCallback, frechet_distance, inception_fid, mnist_fid, mnist_metrics,
-                      mnist_mode_coverage, mode_coverage)
-from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, add_spectral_norm,
-                     balanced_labels, build_model, dcgan_init, model_spec)
+from .latent import (
+    Directions,
+    coordinate_directions,
+    ganspace_directions,
+    interpolation_path,
+    latent_analogy,
+    lerp,
+    slerp,
+)
+from .live import LiveView
+from .losses import (
+    LOSSES,
+    d_loss,
+    d_loss_hinge,
+    d_loss_wasserstein,
+    g_loss,
+    g_loss_minimax,
+    g_loss_score,
+    loss_functions,
+)
+from .metrics import (
+    InceptionFID,
+    MetricsCallback,
+    frechet_distance,
+    inception_fid,
+    mnist_fid,
+    mnist_metrics,
+    mnist_mode_coverage,
+    mode_coverage,
+)
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    add_spectral_norm,
+    balanced_labels,
+    build_model,
+    dcgan_init,
+    model_spec,
+)
 from .penalty import gradient_penalty, interpolate
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
-from .step import StepStats, gan_step, sample_z
+from .runs import chapter_generator, runs_dir
+from .sampling import class_labels, draw_samples, sample_images, sample_z, z_from_seed
+from .step import StepStats, gan_step
 from .summary import summary
-from .train import NonFiniteLossError, draw_samples, fit, sample_images
+from .train import NonFiniteLossError, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "RunState", "SaveSampleGrids", "TensorBoardLogger",
-    "CheckpointError", "list_checkpoints", "load_checkpoint",
+    "CheckpointError", "list_checkpoints", "load_checkpoint", "load_generator",
     "TrainConfig", "fast_mode",
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
@@ -44,6 +92,9 @@ __all__ = [
     "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "add_spectral_norm", "balanced_labels",
     "build_model", "dcgan_init", "model_spec",
     "image_grid", "plot_history", "save_gif", "save_grid", "show_grid",
-    "StepStats", "gan_step", "sample_z", "summary",
-    "NonFiniteLossError", "draw_samples", "fit", "sample_images",
+    "chapter_generator", "runs_dir",
+    "LiveView",
+    "class_labels", "draw_samples", "sample_images", "sample_z", "z_from_seed",
+    "StepStats", "gan_step", "summary",
+    "NonFiniteLossError", "fit",
 ]

@@ -45,18 +45,35 @@ class RunState:
     x_real: torch.Tensor | None = None   # the last real batch
     checkpoint: str | None = None        # path of the newest checkpoint saved
     stop: bool = False                   # set by a callback: fit saves, then returns after this step
+    G_ema: nn.Module | None = None       # the moving average of G's weights (cfg.ema_decay), else None
+
+    @property
+    def G_sample(self) -> nn.Module:
+        """The generator to draw pictures with: G_ema when the run keeps one, else G."""
+        return self.G if self.G_ema is None else self.G_ema
 
 
 class SaveSampleGrids:
-    """After every epoch, save the fixed-noise samples as `folder/epoch_001.png`, ..."""
+    """After every epoch, save the fixed-noise samples as `folder/epoch_001.png`, ... When a run resumes,
+    first draw again any finished epoch's grid that is missing (a crash between a checkpoint and its grid)."""
 
     def __init__(self, folder: str | Path, *, nrow: int = 8):
         self.folder, self.nrow = Path(folder), nrow
 
     def __call__(self, event: str, run: RunState) -> None:
-        if event == "epoch_end":
-            from .plotting import save_grid
-            save_grid(run.history.samples[-1], self.folder / f"epoch_{run.epoch:03d}.png", nrow=self.nrow)
+        if event == "fit_start":
+            for epoch, samples in enumerate(run.history.samples, start=1):
+                if not self._path(epoch).is_file():
+                    self._save(samples, epoch)
+        elif event == "epoch_end":
+            self._save(run.history.samples[-1], run.epoch)
+
+    def _path(self, epoch: int) -> Path:
+        return self.folder / f"epoch_{epoch:03d}.png"
+
+    def _save(self, samples: torch.Tensor, epoch: int) -> None:
+        from .plotting import save_grid
+        save_grid(samples, self._path(epoch), nrow=self.nrow)
 
 
 class TensorBoardLogger:

@@ -1,29 +1,54 @@
-"""Saving and loading training checkpoints safely.
+"""The checkpoint format, in one place: what a training state is on disk, and how it comes back.
 
 A checkpoint is one file holding plain data only (tensors, numbers, strings, lists, dicts):
-G, D, both optimizers, how far training got, every random number generator state, the
-config and the History. Plain data means `torch.load(weights_only=True)` can read it, so a
-file that would run arbitrary code when unpickled is refused.
 
-Files are written to a temporary name and then renamed: a process killed while saving
-leaves the previous checkpoints untouched.
+    format            "gan_helpers.checkpoint/1"
+    models            {"G": model_spec(G), "D": model_spec(D)}: how to rebuild each model
+    G, D              their state_dicts
+    G_ema             the moving average of G (with TrainConfig.ema_decay; absent without)
+    opt_G, opt_D      the optimizers' state_dicts
+    epoch, step       epochs finished, generator steps done in all
+    batch_in_epoch    batches done in the unfinished epoch (0 at an epoch's end)
+    rng               every random number generator's state now
+    rng_epoch_start   ... and at the start of the unfinished epoch (to replay its shuffle), or None
+    config            asdict(TrainConfig)
+    history           History.to_dict()
+    torch_version     the torch that wrote it
+
+Plain data means `torch.load(weights_only=True)` can read it, so a file that would run
+arbitrary code when unpickled is refused. Files are written to a temporary name and then
+renamed: a process killed while saving leaves the previous checkpoints untouched.
+
+    save_training_state(run)          what fit writes after every epoch and when stopped
+    restore_training_state(run, src)  what fit(..., resume=...) reads back
+    load_generator(path)              G ready to draw from, for sampling, notebooks and widgets
 """
 from __future__ import annotations
 
-import os
+import math
 import pickle
 import re
+import shlex
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .advice import advise
+from .callbacks import RunState
 from .config import TrainConfig, config_differences
-from .models import full_hparams, model_spec
+from .data.files import atomic_save
+from .history import History
+from .models import build_model, full_hparams, model_spec
+from .pretrained import resolve_generator
 
 FORMAT = "gan_helpers.checkpoint/1"
 _NAME = re.compile(r"^epoch(\d+)_step(\d+)\.pt$")
-_UNSAFE = ("Unsupported global", "unrecognized function")  # how weights_only names pickled code
+_UNSAFE = re.compile(r"GLOBAL ([\w.]+)|unrecognized function", re.IGNORECASE)  # how weights_only names code
+KEYS = ("models", "G", "D", "opt_G", "opt_D", "epoch", "step", "batch_in_epoch", "rng", "rng_epoch_start", "config",
+        "history")   # what a training state holds (see above)
+EXPLODED = 1e6   # |weight| beyond this: training diverged (the weights of a GAN that learns are of order 1)
 
 
 class CheckpointError(RuntimeError):
@@ -44,22 +69,6 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def atomic_save(obj, path: str | Path) -> Path:
-    """torch.save `obj` to `path` atomically: a temporary file, fsync, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)  # only left over when saving failed
-    return path
-
-
 def save_checkpoint(state: dict, path: str | Path) -> Path:
     """Write a training state to `path` atomically, marked as a gan_helpers checkpoint."""
     return atomic_save({"format": FORMAT, **state}, path)
@@ -72,41 +81,60 @@ def prune_checkpoints(folder: str | Path, keep: int) -> None:
 
 
 def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint file, or the newest in a folder. Raises CheckpointError saying what to do."""
+    """Load a checkpoint file, or the newest in a folder (a checkpoint folder, or a run folder holding
+    `checkpoints/`). Raises CheckpointError saying what to do."""
     path = Path(path)
     if path.is_dir():
-        found = list_checkpoints(path)
+        found = list_checkpoints(path) or list_checkpoints(path / "checkpoints")   # a run folder: its checkpoints/
         if not found:
-            raise CheckpointError(f"No checkpoint (epochNNN_stepNNNNNNN.pt) in {path}. Train without resume first.")
+            raise CheckpointError(f"No checkpoint (epochNNN_stepNNNNNNN.pt) in {path}: nothing to resume or "
+                                  "draw from yet (a run saves one at the end of every epoch).")
         path = found[-1]
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} does not exist.")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        if any(marker in str(err) for marker in _UNSAFE):  # a refused class or function, not damage
+        if unsafe := _UNSAFE.search(str(err)):           # a refused class or function, not damage
             raise CheckpointError(
-                f"{path} holds Python objects that would run arbitrary code when loaded, so it is refused "
-                f"(torch.load weights_only=True). Only load checkpoints written by gan_helpers. Detail: {err}"
-            ) from err
-        raise CheckpointError(_corrupt_message(path, err)) from err
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise CheckpointError(_corrupt_message(path, err)) from err
+                f"{path} holds a call to {unsafe.group(1) or 'a function'}, which would run code when loaded: refused, "
+                "as is any file that could run arbitrary code (a checkpoint holds only numbers). Load only "
+                "checkpoints written by gan_helpers or by someone you trust."
+            ) from None
+        raise _corrupt(path, err.__context__ or err) from err
+    except Exception as err:  # noqa: BLE001 - whatever fails to unpickle (KeyError from a text file, ...) is damage
+        raise _corrupt(path, err) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan_helpers checkpoint (format {FORMAT!r} expected).")
     state["path"] = str(path)
     return state
 
 
-def _corrupt_message(path: Path, err: Exception) -> str:
+def _require(state: dict, keys: tuple[str, ...]) -> None:
+    if missing := [key for key in keys if key not in state]:
+        raise CheckpointError(f"{state['path']} is an incomplete gan_helpers checkpoint: it lacks "
+                              f"{', '.join(missing)}.")
+
+
+def _corrupt(path: Path, err: Exception) -> CheckpointError:
+    what = f"{path} is corrupt or incomplete ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})."
     older = [p for p in list_checkpoints(path.parent) if p != path]
-    hint = (f" The previous checkpoint {older[-1]} is still there: resume from it with resume='{older[-1]}'."
-            if older else " No older checkpoint is in that folder.")
-    return f"{path} is corrupt or incomplete ({type(err).__name__}: {err}).{hint}"
+    if not older:
+        return CheckpointError(f"{what} No older checkpoint is in that folder.")
+    quoted = shlex.quote(str(older[-1]))
+    return advise(CheckpointError(f"{what} The previous checkpoint {older[-1]} is still there: resume from it "
+                                  f"with resume='{older[-1]}'."),
+                  cli=f"{what} The previous checkpoint {older[-1]} is still there: resume from it with "
+                      f"--resume-from {quoted} (or sample {quoted}).")
 
 
 def check_compatible(state: dict, *, G: nn.Module, D: nn.Module, cfg: TrainConfig) -> None:
     """Raise CheckpointError naming every difference between the checkpoint and these models/config."""
+    if "D" not in state["models"]:
+        raise CheckpointError(
+            f"Cannot resume from {state.get('path', 'the checkpoint')}: it holds a generator only (no D, no "
+            "optimizers), for sampling with load_generator. Train with a checkpoint_dir of your own instead.")
+    _require(state, KEYS)
     problems = []
     for name, model in (("G", G), ("D", D)):
         saved, now = state["models"][name], model_spec(model)
@@ -119,8 +147,138 @@ def check_compatible(state: dict, *, G: nn.Module, D: nn.Module, cfg: TrainConfi
                 problems.append(f"{name}.{key}: checkpoint has {saved_h.get(key)!r}, now {now_h.get(key)!r}")
     problems += config_differences(state["config"], cfg)
     if problems:
-        raise CheckpointError(
-            f"Cannot resume from {state.get('path', 'the checkpoint')}: it was written for another model or "
-            f"config.\n  - " + "\n  - ".join(problems) +
-            "\nBuild the models and TrainConfig as they were, or use a new checkpoint_dir to start afresh."
-        )
+        what = (f"Cannot resume from {state.get('path', 'the checkpoint')}: it was written for another model or "
+                f"config.\n  - " + "\n  - ".join(problems))
+        raise advise(CheckpointError(f"{what}\nBuild the models and TrainConfig as they were (the learning rates, "
+                                     "epochs and max_steps_per_epoch may change), or use a new checkpoint_dir to "
+                                     "start afresh."),
+                     cli=f"{what}\nGive the settings of that run (--lr-G, --lr-D, --epochs and --max-steps may "
+                         "change), or another --out to start afresh.")
+
+
+def state_problems(run: RunState) -> list[str]:
+    """What keeps `run` from being a good checkpoint: numbers that are not finite in G, D (weights and
+    buffers) or their optimizers' state, or weights grown beyond EXPLODED. Empty when all is well."""
+    problems = []
+    models = (("G", run.G), ("D", run.D)) + ((("G_ema", run.G_ema),) if run.G_ema is not None else ())
+    for name, model in models:
+        weights, statistics = _largest(list(model.parameters())), _largest(list(model.buffers()))
+        if not math.isfinite(weights):
+            problems.append(f"{name}'s weights hold {weights}")
+        elif weights > EXPLODED:
+            problems.append(f"{name}'s weights grew to {weights:.1e}")
+        if not math.isfinite(statistics):
+            problems.append(f"{name}'s running statistics (BatchNorm) hold {statistics}")
+    for name, opt in (("opt_G", run.opt_G), ("opt_D", run.opt_D)):
+        largest = _largest([t for state in opt.state.values() for t in state.values() if torch.is_tensor(t)])
+        if not math.isfinite(largest):
+            problems.append(f"{name}'s state holds {largest}")
+    return problems
+
+
+def _largest(tensors: list[torch.Tensor]) -> float:
+    """The largest |value| in the floating-point tensors, or the first value that is not finite; 0.0 for none."""
+    largest = 0.0
+    for t in tensors:
+        if t.is_floating_point() and t.numel():
+            value = t.detach().abs().amax().item()
+            if not math.isfinite(value):
+                return value
+            largest = max(largest, value)
+    return largest
+
+
+def rng_state() -> dict:
+    """Every random number generator's state: torch's CPU generator and each CUDA device's."""
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(state: dict) -> None:
+    """Put back what rng_state() returned (CUDA states only where the same GPUs are there)."""
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def save_training_state(run: RunState, *, batch_in_epoch: int = 0, rng_epoch_start: dict | None = None) -> str | None:
+    """Write `run` as `cfg.checkpoint_dir/epochNNN_stepNNNNNNN.pt`, keep the newest `cfg.keep_checkpoints`,
+    and return the path (also kept in run.checkpoint). None when cfg.checkpoint_dir is None.
+
+    batch_in_epoch / rng_epoch_start: where in an unfinished epoch the run stopped (0 / None at an epoch's end).
+    """
+    cfg = run.cfg
+    if cfg.checkpoint_dir is None:
+        return None
+    state = {
+        "models": {"G": model_spec(run.G), "D": model_spec(run.D)},
+        "G": run.G.state_dict(), "D": run.D.state_dict(),
+        "opt_G": run.opt_G.state_dict(), "opt_D": run.opt_D.state_dict(),
+        "epoch": run.epoch, "step": run.step, "batch_in_epoch": batch_in_epoch,
+        "rng": rng_state(), "rng_epoch_start": rng_epoch_start,
+        "config": asdict(cfg), "history": run.history.to_dict(), "torch_version": str(torch.__version__),
+    }
+    if run.G_ema is not None:
+        state["G_ema"] = run.G_ema.state_dict()
+    path = save_checkpoint(state, Path(cfg.checkpoint_dir) / checkpoint_name(run.epoch, run.step))
+    prune_checkpoints(cfg.checkpoint_dir, keep=cfg.keep_checkpoints)
+    run.checkpoint = str(path)
+    return run.checkpoint
+
+
+@dataclass
+class Position:
+    """Where a resumed run goes on: batches already done in its unfinished epoch, and the random
+    numbers at that epoch's start (to replay its shuffle). 0 and None at an epoch's end."""
+    batch_in_epoch: int = 0
+    rng_epoch_start: dict | None = None
+
+
+def restore_training_state(run: RunState, source: str | Path) -> Position:
+    """Load a checkpoint (a file, or the newest in a folder) into `run`: models, optimizers, history,
+    counters and random numbers. The models and config must match it (CheckpointError names what differs)."""
+    state = load_checkpoint(source)
+    _require(state, ("models",))
+    check_compatible(state, G=run.G, D=run.D, cfg=run.cfg)
+    for obj, key in ((run.G, "G"), (run.D, "D"), (run.opt_G, "opt_G"), (run.opt_D, "opt_D")):
+        obj.load_state_dict(state[key])
+    if run.G_ema is not None:                            # check_compatible has made sure the config asks for it
+        run.G_ema.load_state_dict(state["G_ema"])
+    if problems := state_problems(run):                  # written before gan_helpers checked before saving
+        raise CheckpointError(f"{state['path']} cannot be trained from: {', '.join(problems)}. Resume from an "
+                              "older checkpoint, or start a new run with lower learning rates.")
+    for opt, name in ((run.opt_G, "lr_G"), (run.opt_D, "lr_D")):   # changed on resume: the new rate, not the saved
+        if state["config"].get(name) != getattr(run.cfg, name):
+            for group in opt.param_groups:
+                group["lr"] = getattr(run.cfg, name)
+    run.history = History.from_dict(state["history"])
+    run.epoch, run.step, run.checkpoint = state["epoch"], state["step"], state["path"]
+    set_rng_state(state["rng"])
+    return Position(state["batch_in_epoch"], state["rng_epoch_start"])
+
+
+def load_generator(path: str | Path, *, device: str | torch.device | None = None) -> nn.Module:
+    """G from a checkpoint file, a checkpoint folder, a run folder (its newest checkpoint) or the name of a
+    generator shipped with the package ("mnist-mlp", "mnist-dcgan", "mnist-cdcgan": pretrained.py), in eval
+    mode on `device` (default the CPU), ready for draw_samples; the moving average G_ema when the run kept
+    one. `G.checkpoint` says where it came from: {"path", "epoch", "step", "metrics"} (metrics: what a
+    shipped file recorded, else {})."""
+    state = load_checkpoint(resolve_generator(path))
+    _require(state, ("models", "G", "epoch", "step"))
+    G = build_model(state["models"]["G"])
+    G.load_state_dict(state.get("G_ema", state["G"]))   # the moving average when the run kept one; float16 weights
+                                                        # of a shipped file are copied into G's float32
+    G.checkpoint = {"path": state["path"], "epoch": state["epoch"], "step": state["step"],
+                    "metrics": state.get("metrics", {})}
+    return G.to(device or "cpu").eval()
+
+
+def save_generator(G: nn.Module, path: str | Path, *, epoch: int, step: int, metrics: dict | None = None,
+                   half: bool = True) -> Path:
+    """Write G alone as a G-only checkpoint (models: {"G": spec}, G, epoch, step, metrics): for sampling
+    with load_generator, never resumable (no D, no optimizers). `half` stores the floating-point weights
+    in float16 (half the bytes; load_generator casts them back)."""
+    weights = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu().clone()
+               for k, v in G.state_dict().items()}
+    return save_checkpoint({"models": {"G": model_spec(G)}, "G": weights, "epoch": epoch, "step": step,
+                            "metrics": dict(metrics or {}), "torch_version": str(torch.__version__)}, path)

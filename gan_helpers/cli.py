@@ -1,30 +1,39 @@
-"""The command line: `python -m gan_helpers train PRESET` and `python -m gan_helpers sample CHECKPOINT`."""
+"""The command line: `python -m gan_helpers train PRESET` and `python -m gan_helpers sample CHECKPOINT`.
+
+A failure ends the command with one line, `error: ...` on stderr, in the words of the command line
+(flags, not Python), and exit code 1; argparse's own usage errors exit with 2. Ctrl-C while training
+saves a checkpoint and exits with 130, SIGTERM (what Colab and job schedulers send) with 143.
+"""
 from __future__ import annotations
 
 import argparse
 import math
 import random
+import shlex
+import signal
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
+from PIL import Image
 
+from .advice import cli_wording
 from .callbacks import SaveSampleGrids
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError, load_generator
 from .data import IDXFormatError
+from .data.files import writable_folder
 from .device import pick_device
 from .losses import LOSSES
-from .models import balanced_labels, build_model
 from .plotting import plot_history, save_gif, save_grid
 from .presets import PRESETS
-from .step import sample_z
-from .train import NonFiniteLossError, draw_samples, fit
+from .sampling import draw_samples, sample_z
+from .train import NonFiniteLossError, fit
 
 # Errors with a message that says what to do: printed without a traceback. (The data sets'
-# not-found errors, a missing image folder: all FileNotFoundError.)
-EXPECTED_ERRORS = (CheckpointError, FileNotFoundError, IDXFormatError, NonFiniteLossError, ValueError)
+# not-found errors, a missing image folder, an unwritable --out, a full disk: all OSError.)
+EXPECTED_ERRORS = (CheckpointError, IDXFormatError, NonFiniteLossError, OSError, ValueError)
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -34,51 +43,104 @@ def train(args: argparse.Namespace) -> Path:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
                                    ("max_steps_per_epoch", args.max_steps), ("loss", args.loss),
                                    ("gp_weight", args.gp_weight), ("label_smoothing", args.label_smoothing),
-                                   ("lr_G", args.lr_G), ("lr_D", args.lr_D), ("d_steps", args.d_steps))
+                                   ("lr_G", args.lr_G), ("lr_D", args.lr_D), ("d_steps", args.d_steps),
+                                   ("ema_decay", args.ema_decay), ("diff_augment", args.diff_augment),
+                                   ("r1_gamma", args.r1_gamma), ("r1_every", args.r1_every))
                  if v is not None}
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
     torch.manual_seed(cfg.seed)
     features = args.features or preset.features
-    G, D = preset.build_models(features)
+    G, D = preset.models(features)
     device = pick_device(cfg.device)
-    data = preset.build_data(cfg, device, args.limit, args.data)
+    writable_folder(out)                           # a read-only or mistyped --out: said now, not after an epoch
+    data = preset.data(cfg.batch_size, device, limit=args.limit, root=args.data, progress=not args.quiet)
     width = f", features={features}" if features else ""
     print(f"Training {args.preset} ({preset.description}{width}) on {device} for {cfg.epochs} epochs, "
           f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
     start = time.perf_counter()
     nrow = G.num_classes or 8                      # a conditional G's grids: one column per class
-    history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples", nrow=nrow)], resume=args.resume,
-                  progress=not args.quiet)
+    history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples", nrow=nrow)],
+                  resume=args.resume_from or args.resume, progress=not args.quiet)
     plot_history(history, path=out / "losses.png")
     save_gif(history.samples, out / "training.gif", nrow=nrow)
     save_grid(history.samples[-1], out / "samples.png", nrow=nrow)
     print(f"Done in {time.perf_counter() - start:.0f} s. Wrote {out}/samples.png, samples/, losses.png, "
           f"training.gif and checkpoints/. Draw new images with:\n"
-          f"  python -m gan_helpers sample {out}/checkpoints --out {out}/new.png")
+          f"  python -m gan_helpers sample {shlex.quote(str(out / 'checkpoints'))} "
+          f"--out {shlex.quote(str(out / 'new.png'))}")
     return out
 
 
 def sample(args: argparse.Namespace) -> Path:
     """Draw --n new images from a checkpoint's generator into one grid picture.
     A conditional generator draws class --label, or, without it, one column per class."""
-    state = load_checkpoint(args.checkpoint)
-    G = build_model(state["models"]["G"])
-    G.load_state_dict(state["G"])
+    _check_image_name(args.out)
+    writable_folder(Path(args.out).parent)
+    G = load_generator(args.checkpoint)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    z = sample_z(args.n, G.latent_dim, generator=torch.Generator().manual_seed(seed))
-    labels, nrow, what = None, math.ceil(math.sqrt(args.n)), ""
-    if G.num_classes and args.label is None:
-        labels, nrow, what = balanced_labels(args.n, G.num_classes), G.num_classes, ", one column per class"
-    elif args.label is not None:
-        if not G.num_classes:
-            raise ValueError(f"--label needs a conditional generator; {state['path']} holds an unconditional "
-                             f"{state['models']['G']['class']}. Train one with a conditional preset, e.g. mnist-cdcgan.")
-        if not 0 <= args.label < G.num_classes:
-            raise ValueError(f"--label must be between 0 and {G.num_classes - 1} for this generator, got {args.label}.")
-        labels, what = torch.full((args.n,), args.label), f", class {args.label}"
-    path = save_grid(draw_samples(G, z, labels=labels), args.out, nrow=nrow)
-    print(f"Wrote {args.n} images from {state['path']} (epoch {state['epoch']}, seed {seed}{what}) to {path}.")
+    z = sample_z(args.n, G.latent_dim, seed=seed)
+    labels, nrow, what = args.label, math.ceil(math.sqrt(args.n)), f", class {args.label}"
+    if args.label is None:
+        nrow, what = (G.num_classes, ", one column per class") if G.num_classes else (nrow, "")
+    elif not G.num_classes:
+        raise ValueError(f"--label needs a conditional generator; {G.checkpoint['path']} holds an unconditional "
+                         f"{type(G).__name__}. Train one with a conditional preset, e.g. mnist-cdcgan.")
+    elif not 0 <= args.label < G.num_classes:
+        raise ValueError(f"--label must be between 0 and {G.num_classes - 1} for this generator, got {args.label}.")
+    try:
+        path = save_grid(draw_samples(G, z, labels=labels), args.out, nrow=nrow)
+    except OSError as err:                         # a read-only place, a path under a file
+        raise OSError(f"Cannot write --out {args.out}: {err.strerror or err}.") from err
+    print(f"Wrote {args.n} images from {G.checkpoint['path']} (epoch {G.checkpoint['epoch']}, seed {seed}{what}) "
+          f"to {path}.")
     return path
+
+
+def _check_image_name(out: str) -> None:
+    """--out must name an image file of a format Pillow writes (.png, .jpg, ...), not a folder."""
+    if Path(out).is_dir():
+        raise ValueError(f"--out {out} is a folder: name the image file, e.g. --out {Path(out) / 'samples.png'}.")
+    if Path(out).suffix.lower() not in Image.registered_extensions():
+        raise ValueError(f"--out {out}: name an image file ending in .png or .jpg.")
+
+
+def _at_least(low: int):
+    """An argparse type: a whole number >= low."""
+    def whole_number(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+    return whole_number
+
+
+def _positive(text: str) -> float:
+    """An argparse type for learning rates: a number > 0."""
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number of 0 or more, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1 (0.1 is usual), got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,27 +148,36 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a preset on its data set")
     t.add_argument("preset", choices=sorted(PRESETS))
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--seed", type=int)
+    t.add_argument("--epochs", type=_at_least(1))
+    t.add_argument("--batch-size", type=_at_least(1))
+    t.add_argument("--seed", type=_seed)
     t.add_argument("--out", help="output folder (default runs/PRESET)")
     t.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT/checkpoints")
+    t.add_argument("--resume-from", metavar="CHECKPOINT",
+                   help="continue from this checkpoint file (e.g. an older one when the newest is damaged)")
     t.add_argument("--data", help="data folder: MNIST/CIFAR-10 root, or the image folder (default: data/)")
-    t.add_argument("--features", type=int, help="DCGAN width (default: the preset's; 32 trains ~4x faster)")
-    t.add_argument("--limit", type=int, help="train on the first LIMIT images only (quick tries)")
-    t.add_argument("--max-steps", type=int, help="at most this many steps per epoch (quick tries)")
+    t.add_argument("--features", type=_at_least(1), help="DCGAN width (default: the preset's; 32 trains ~4x faster)")
+    t.add_argument("--limit", type=_at_least(1), help="train on the first LIMIT images only (quick tries)")
+    t.add_argument("--max-steps", type=_at_least(1), help="at most this many steps per epoch (quick tries)")
     t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     t.add_argument("--loss", choices=sorted(LOSSES), help="the game: bce (default), minimax, hinge or wasserstein")
-    t.add_argument("--gp-weight", type=float, help="WGAN-GP gradient penalty weight (10 in the paper)")
-    t.add_argument("--label-smoothing", type=float, help="one-sided: D's target for real images is 1 - S")
-    t.add_argument("--lr-G", dest="lr_G", type=float, help="G's learning rate (TTUR: differ from --lr-D)")
-    t.add_argument("--lr-D", dest="lr_D", type=float, help="D's learning rate")
-    t.add_argument("--d-steps", type=int, help="D updates per G update")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--gp-weight", type=_non_negative, help="WGAN-GP gradient penalty weight (10 in the paper)")
+    t.add_argument("--label-smoothing", type=_fraction, help="one-sided: D's target for real images is 1 - S")
+    t.add_argument("--lr-G", dest="lr_G", type=_positive, help="G's learning rate (TTUR: differ from --lr-D); may "
+                   "change on --resume")
+    t.add_argument("--lr-D", dest="lr_D", type=_positive, help="D's learning rate; may change on --resume")
+    t.add_argument("--d-steps", type=_at_least(1), help="D updates per G update")
+    t.add_argument("--ema-decay", type=_fraction, help="keep G_ema, a moving average of G's weights, for the "
+                   "pictures (0.999 is usual)")
+    t.add_argument("--diff-augment", metavar="POLICY", help="DiffAugment on real and fake images for D, e.g. "
+                   "color,translation,cutout (small data sets)")
+    t.add_argument("--r1-gamma", type=_non_negative, help="R1 penalty weight on real images (zero-centred)")
+    t.add_argument("--r1-every", type=_at_least(1), help="lazy R1: every N-th D step (default 1)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
     s = sub.add_parser("sample", help="draw new images from a trained checkpoint")
     s.add_argument("checkpoint", help="a checkpoint file, or a folder (its newest checkpoint)")
-    s.add_argument("--n", type=int, default=64)
-    s.add_argument("--seed", type=int, help="default: a random seed, printed so you can repeat it")
+    s.add_argument("--n", type=_at_least(1), default=64)
+    s.add_argument("--seed", type=_seed, help="default: a random seed, printed so you can repeat it")
     s.add_argument("--label", type=int, help="the class to draw (conditional generators; default: every class)")
     s.add_argument("--out", default="samples.png")
     return p
@@ -116,10 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         (train if args.command == "train" else sample)(args)
-    except KeyboardInterrupt as stop:
-        print(f"\nStopped. {stop}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:              # Ctrl-C (130) or SIGTERM (143): 128 + the signal's number
+        print(f"\nStopped. {cli_wording(stop)}".rstrip(), file=sys.stderr)
+        return 128 + getattr(stop, "signum", signal.SIGINT)
     except EXPECTED_ERRORS as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_message(err)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _message(err: Exception) -> str:
+    if isinstance(err, OSError) and err.filename and err.strerror:   # not "[Errno 28] ...": what, and where
+        return f"{err.strerror}: {err.filename}"
+    return cli_wording(err)

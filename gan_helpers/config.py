@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
+from .advice import advise
+from .augment import parse_policy
 from .losses import loss_functions
 
 FAST_ENV = "GAN_FAST"
@@ -23,13 +25,20 @@ class TrainConfig:
     """Everything `fit` needs to know besides the models and the data.
 
     The defaults are the DCGAN paper's Adam settings (lr 2e-4, beta1 0.5), which also suit
-    the MLP GAN. `batch_size` is read by whoever builds the batches (TensorBatches or a
-    DataLoader); it is stored here so a checkpoint records it.
+    the MLP GAN. `batch_size` is the one truth about the batches: build them with it
+    (TensorBatches(images, batch_size=cfg.batch_size) or a DataLoader), and fit refuses data
+    whose batches have another size, so the checkpoint records the size that was trained.
 
     The game (losses.py, penalty.py): `loss` is "bce" (the GAN game with the non-saturating
-    G loss), "minimax" (the saturating original, to see it fail), "hinge" or "wasserstein"; `gp_weight` > 0 adds the WGAN-GP gradient penalty (10 in the paper, which
-    pairs it with d_steps=5, lr 1e-4, beta1 0, beta2 0.9); `label_smoothing` s trains D towards
-    1 - s on real images. Different lr_G and lr_D are the two time-scale update rule (TTUR).
+    G loss), "minimax" (the saturating original, to see it fail), "hinge" or "wasserstein";
+    `gp_weight` > 0 adds the WGAN-GP gradient penalty (10 in the paper, which pairs it with
+    d_steps=5, lr 1e-4, beta1 0, beta2 0.9); `label_smoothing` s trains D towards 1 - s on
+    real images. Different lr_G and lr_D are the two time-scale update rule (TTUR).
+
+    Better pictures for the same compute: `ema_decay` keeps G_ema, a moving average of G's
+    weights (ema.py), which draws the samples, grids and metrics; `diff_augment` names the
+    DiffAugment transforms D sees on real and fake images (augment.py, for small data sets);
+    `r1_gamma` adds the R1 penalty (gamma / 2) * E|grad D(x_real)|^2 every `r1_every` D steps.
     """
     epochs: int = 10
     batch_size: int = 64
@@ -41,6 +50,11 @@ class TrainConfig:
     loss: str = "bce"                       # "bce", "minimax", "hinge" or "wasserstein" (losses.LOSSES)
     gp_weight: float = 0.0                  # lambda of the gradient penalty (WGAN-GP: 10)
     label_smoothing: float = 0.0            # one-sided: D's target for real images is 1 - label_smoothing
+    ema_decay: float | None = None          # G_ema <- decay * G_ema + (1 - decay) * G each step (None: no G_ema)
+    ema_warmup: bool = True                 # early on, decay (1 + t) / (10 + t) when smaller (ema.ema_decay_at)
+    diff_augment: str | None = None         # e.g. "color,translation,cutout" (augment.POLICIES); None: off
+    r1_gamma: float = 0.0                   # R1 penalty weight gamma (0: off; StyleGAN2 uses 0.01 to 10)
+    r1_every: int = 1                       # lazy R1: every N-th D step, weighted N times
     seed: int = 0
     n_samples: int = 64                     # images in the fixed-noise grid kept after every epoch
     max_steps_per_epoch: int | None = None  # cut epochs short (fast mode)
@@ -49,7 +63,7 @@ class TrainConfig:
     device: str | None = None               # None: cuda, then mps, then cpu
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "d_steps", "n_samples", "keep_checkpoints"):
+        for name in ("epochs", "batch_size", "d_steps", "n_samples", "keep_checkpoints", "r1_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}.")
         if self.max_steps_per_epoch is not None and self.max_steps_per_epoch < 1:
@@ -57,13 +71,26 @@ class TrainConfig:
         if self.gp_weight < 0:
             raise ValueError(f"TrainConfig.gp_weight must be >= 0, got {self.gp_weight}.")
         if self.loss == "wasserstein" and not self.gp_weight:
-            raise ValueError("loss='wasserstein' needs a 1-Lipschitz critic: set gp_weight (10 in WGAN-GP). "
-                             "Weight clipping, the original WGAN's way, is not implemented.")
+            clipping = "Weight clipping, the original WGAN's way, is not implemented."
+            raise advise(ValueError(f"loss='wasserstein' needs a 1-Lipschitz critic: set gp_weight (10 in WGAN-GP). "
+                                    f"{clipping}"),
+                         cli=f"--loss wasserstein needs a 1-Lipschitz critic: add --gp-weight 10 (WGAN-GP), or train "
+                             f"the mnist-wgan-gp preset. {clipping}")
         loss_functions(self.loss, label_smoothing=self.label_smoothing)  # ValueError for unknown names, bad s
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"TrainConfig.ema_decay must be between 0 and 1 (e.g. 0.999) or None, "
+                             f"got {self.ema_decay}.")
+        if self.r1_gamma < 0:
+            raise ValueError(f"TrainConfig.r1_gamma must be >= 0, got {self.r1_gamma}.")
+        if self.diff_augment is not None:
+            parse_policy(self.diff_augment)                                 # ValueError naming the choices
 
 
-# Fields that may change when a run is resumed; every other field must match the checkpoint.
-RESUMABLE_CHANGES = frozenset({"epochs", "checkpoint_dir", "keep_checkpoints", "device"})
+# Fields that may change when a run is resumed; every other field must match the checkpoint. Lower learning
+# rates are the usual fix for a run that diverged (the resumed optimizers take the new ones); a run may be
+# made longer, or its epochs shorter or longer.
+RESUMABLE_CHANGES = frozenset({"epochs", "checkpoint_dir", "keep_checkpoints", "device", "lr_G", "lr_D",
+                               "max_steps_per_epoch"})
 
 
 def config_differences(saved: dict, cfg: TrainConfig) -> list[str]:

@@ -18,15 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .models import balanced_labels
-from .step import sample_z
+from .sampling import class_labels, z_from_seed
 
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh)
-
-
-def z_from_seed(seed: int, *, latent_dim: int, n: int = 1) -> torch.Tensor:
-    """n points z ~ N(0, I), shape (n, latent_dim), the same for the same seed on every machine."""
-    return sample_z(n, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
 
 
 def _steps(t: float | Sequence[float] | torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, bool]:
@@ -87,7 +81,7 @@ def interpolation_path(points: torch.Tensor, *, steps: int = 8, method: str = "s
                          f"and steps={steps}.")
     ends = torch.cat([points, points[:1]]) if closed else points
     t = torch.arange(steps, dtype=points.dtype) / steps  # [0, 1): each segment's end is the next one's start
-    path = [interpolate(a, b, t) for a, b in zip(ends[:-1], ends[1:])]
+    path = [interpolate(a, b, t) for a, b in zip(ends[:-1], ends[1:], strict=True)]
     return torch.cat(path if closed else [*path, points[-1:]])
 
 
@@ -170,7 +164,7 @@ def layer_activations(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | N
     G.eval()
     try:
         classes = [None] * len(z.split(batch_size)) if labels is None else labels.split(batch_size)
-        for chunk, y in zip(z.split(batch_size), classes):
+        for chunk, y in zip(z.split(batch_size), classes, strict=True):
             try:
                 G(chunk.to(device)) if y is None else G(chunk.to(device), y.to(device))
             except _StopForward:
@@ -201,8 +195,7 @@ def ganspace_directions(G: nn.Module, *, n_components: int = 10, n_samples: int 
         raise ValueError(f"n_components must be between 1 and min(latent_dim, n_samples) = "
                          f"{min(G.latent_dim, n_samples)}, got {n_components}.")
     z = z_from_seed(seed, latent_dim=G.latent_dim, n=n_samples)
-    classes = getattr(G, "num_classes", 0)
-    labels = balanced_labels(n_samples, classes) if classes else None
+    labels = class_labels(G, n_samples)                              # a conditional G: every class alike
     y = layer_activations(G, z, labels=labels, layer=name)          # (n_samples, features)
     y = y - y.mean(dim=0)
     x, variance = _principal_coordinates(y, n_components, seed=seed)  # (n_samples, K), (K,)

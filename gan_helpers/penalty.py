@@ -1,4 +1,6 @@
-r"""The gradient penalty of WGAN-GP (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs").
+r"""Gradient penalties on D: WGAN-GP's (Gulrajani et al. 2017) and R1 (Mescheder et al. 2018).
+
+WGAN-GP, "Improved Training of Wasserstein GANs":
 
 The Wasserstein critic D must be 1-Lipschitz. An optimal critic has gradient norm 1 almost
 everywhere on the lines between real and generated images, so WGAN-GP penalises deviations
@@ -14,6 +16,14 @@ one dimension only (e.g. per row or channel). The tests pin both down.
 
 BatchNorm in the critic makes D(x_hat) of one image depend on the others in the batch, so its
 gradient is not a per-image gradient: use norm="layer" (or "instance", "none") in D.
+
+R1, "Which Training Methods for GANs do actually Converge?": a ZERO-centred penalty on the real
+images only, for any loss (StyleGAN2 and R3GAN use it with the non-saturating loss):
+
+    R1 = E[||grad_x D(x_real)||_2^2],        loss_D = ... + (gamma / 2) * R1
+
+It pushes D to be flat around the real data, so that D cannot keep G oscillating around it.
+Lazy regularisation (StyleGAN2) computes it only every N-th D step, multiplied by N.
 """
 from __future__ import annotations
 
@@ -21,7 +31,8 @@ import torch
 from torch import nn
 
 
-def interpolate(x_real: torch.Tensor, x_fake: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+def interpolate(x_real: torch.Tensor, x_fake: torch.Tensor, *,
+                generator: torch.Generator | None = None) -> torch.Tensor:
     """Random points x_hat = eps * x_real + (1 - eps) * x_fake, one eps ~ U[0, 1] per image."""
     if x_real.shape != x_fake.shape:
         raise ValueError(f"x_real {tuple(x_real.shape)} and x_fake {tuple(x_fake.shape)} must have the same shape.")
@@ -42,3 +53,12 @@ def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, l
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # create_graph: GP is trained through
     norms = grad.flatten(1).norm(2, dim=1)                                 # (B, C, H, W) -> (B,)
     return ((norms - 1) ** 2).mean()
+
+
+def r1_penalty(D: nn.Module, x_real: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """R1 = mean over real images of ||grad_x D(x_real)||^2 (squared norm over all of an image's numbers),
+    differentiable w.r.t. D's weights. A conditional D is called as D(x_real, labels)."""
+    x = x_real.detach().requires_grad_(True)
+    scores = D(x) if labels is None else D(x, labels)
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)    # each image's own gradient
+    return grad.flatten(1).pow(2).sum(dim=1).mean()                       # (B, C, H, W) -> (B,) -> ()

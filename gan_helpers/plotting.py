@@ -11,6 +11,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -56,24 +57,36 @@ def running_mean(values: Sequence[float], window: int) -> list[float]:
     return out
 
 
-def plot_history(history: History, *, path: str | Path | None = None, smooth: int | None = None):
+def plot_history(history: History, *, path: str | Path | None = None, smooth: int | None = None,
+                 fig: Figure | None = None, steps_per_epoch: int | None = None):
     """Plot both losses and D's mean outputs against epochs, and below them any recorded metrics
-    (MetricsCallback), one panel each; save to `path` if given."""
-    steps_per_epoch = history.epoch_ends[0] if history.epoch_ends else max(history.steps, 1)
-    window = smooth or max(1, steps_per_epoch // 10)
-    x = [(i + 1) / steps_per_epoch for i in range(history.steps)]
+    (MetricsCallback), one panel each; save to `path` if given.
+
+    fig:             draw into this Figure (cleared; its width kept) instead of a new pyplot figure:
+                     `LiveView` redraws one Figure this way.
+    steps_per_epoch: for the x axis (default: the first epoch's steps; before any epoch has ended
+                     and without it, the x axis counts steps).
+    """
+    steps_per_epoch = steps_per_epoch or (history.epoch_ends[0] if history.epoch_ends else None)
+    window = smooth or max(1, (steps_per_epoch or history.steps) // 10)
+    x = [(i + 1) / (steps_per_epoch or 1) for i in range(history.steps)]
+    x_label = "epoch" if steps_per_epoch else "step"
     names = history.metric_names
     rows, cols = (2, math.lcm(2, len(names))) if names else (1, 2)
-    fig = plt.figure(figsize=(11, 3.5 * rows))
+    if fig is None:
+        fig = plt.figure(figsize=(11, 3.5 * rows))
+    else:
+        fig.clear()
+        fig.set_size_inches(fig.get_figwidth(), fig.get_figwidth() * 3.5 / 11 * rows)
     grid = fig.add_gridspec(rows, cols)
     ax_loss, ax_d = fig.add_subplot(grid[0, :cols // 2]), fig.add_subplot(grid[0, cols // 2:])
     for name in ("loss_D", "loss_G"):
         ax_loss.plot(x, running_mean(getattr(history, name), window), label=name)
-    ax_loss.set(xlabel="epoch", ylabel="loss", title=f"Losses (running mean of {window} steps)")
+    ax_loss.set(xlabel=x_label, ylabel="loss", title=f"Losses (running mean of {window} steps)")
     for name, label in (("D_x", "D(x_real)"), ("D_G_z", "D(G(z))")):
         ax_d.plot(x, running_mean(getattr(history, name), window), label=label)
     ax_d.axhline(0.5, color="gray", lw=0.8, ls="--")
-    ax_d.set(xlabel="epoch", ylabel="mean probability 'real'", ylim=(0, 1), title="Discriminator outputs")
+    ax_d.set(xlabel=x_label, ylabel="mean probability 'real'", ylim=(0, 1), title="Discriminator outputs")
     for ax in (ax_loss, ax_d):
         ax.legend()
     width = cols // max(len(names), 1)

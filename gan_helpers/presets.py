@@ -5,7 +5,7 @@ Notebooks build the same things cell by cell; a preset bundles them so that
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,35 +16,46 @@ from .config import TrainConfig
 from .data import TensorBatches, default_data_root, load_cifar10, load_image_folder, load_mnist
 from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
+Images = tuple[torch.Tensor, torch.Tensor | None]   # uint8 (N, C, H, W) and int64 labels (N,), or None
+
 
 @dataclass(frozen=True)
 class Preset:
     """A model pair, its data and its default settings.
 
-    build_models(features) -> (G, D); `features` is the DCGAN width (ignored by the MLP).
-    build_data(cfg, device, limit, data) -> batches; `data` is a folder (None: the default place).
+        G, D = preset.models()                                # at the preset's width; models(features=32)
+        data = preset.data(cfg.batch_size, device, limit=1000, root="data/")
+        fit(G, D, data, preset.config)
     """
     description: str
-    build_models: Callable[[int], tuple[nn.Module, nn.Module]]
-    build_data: Callable[[TrainConfig, torch.device, int | None, str | Path | None], Iterable]
     config: TrainConfig
-    features: int = 64
+    build: Callable[[int], tuple[nn.Module, nn.Module]]            # features -> (G, D)
+    load: Callable[[str | Path | None, int | None, bool], Images]   # (root, limit, progress) -> images, labels
+    features: int = 64                                               # the DCGAN width (0: not a DCGAN)
+
+    def models(self, features: int | None = None) -> tuple[nn.Module, nn.Module]:
+        """A fresh (G, D), `features` wide (default: the preset's width; ignored by the MLP)."""
+        return self.build(features or self.features)
+
+    def data(self, batch_size: int, device: torch.device | str = "cpu", *, limit: int | None = None,
+             root: str | Path | None = None, progress: bool = True) -> TensorBatches:
+        """The preset's data set as batches for fit: the first `limit` images (default all), from `root`
+        (default: the data set's usual place, see gan_helpers.data); progress: a bar while images are decoded."""
+        images, labels = self.load(root, limit, progress)   # fit passes the labels on to conditional models only
+        return TensorBatches(images, labels=labels, batch_size=batch_size, device=device)
 
 
-def _mnist_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
-    images, labels = load_mnist(data, limit=limit)   # fit passes the labels on to conditional models only
-    return TensorBatches(images, labels=labels, batch_size=cfg.batch_size, device=device)
+def _mnist(root: str | Path | None, limit: int | None, progress: bool) -> Images:
+    return load_mnist(root, limit=limit)
 
 
-def _cifar10_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
-    images, labels = load_cifar10(data, limit=limit)
-    return TensorBatches(images, labels=labels, batch_size=cfg.batch_size, device=device)
+def _cifar10(root: str | Path | None, limit: int | None, progress: bool) -> Images:
+    return load_cifar10(root, limit=limit)
 
 
-def _anime_batches(cfg: TrainConfig, device: torch.device, limit: int | None, data=None) -> TensorBatches:
-    folder = load_image_folder(data or default_data_root() / "anime_faces", size=64)
-    images = folder.images[:limit] if limit else folder.images
-    return TensorBatches(images, batch_size=cfg.batch_size, device=device)
+def _anime_faces(root: str | Path | None, limit: int | None, progress: bool) -> Images:
+    folder = load_image_folder(root or default_data_root() / "anime_faces", size=64, progress=progress)
+    return (folder.images[:limit] if limit else folder.images), None
 
 
 def _mnist_mlp(features: int) -> tuple[nn.Module, nn.Module]:
@@ -65,46 +76,46 @@ def _dcgan(img_size: int, channels: int, *, num_classes: int = 0, **D_options) -
 PRESETS = {
     "mnist-mlp": Preset(
         description="MLP GAN on MNIST (notebook 01): latent 128, G 256-512, D 512-256",
-        build_models=_mnist_mlp, build_data=_mnist_batches, features=0,
+        build=_mnist_mlp, load=_mnist, features=0,
         config=TrainConfig(epochs=10, batch_size=64),
     ),
     "mnist-dcgan": Preset(
         description="DCGAN on MNIST (notebook 02): latent 100, G 7x7 -> 14x14 -> 28x28, D mirrored",
-        build_models=_dcgan(28, 1), build_data=_mnist_batches, features=32,
+        build=_dcgan(28, 1), load=_mnist, features=32,
         config=TrainConfig(epochs=5, batch_size=128),
     ),
     "cifar10-dcgan": Preset(
         description="DCGAN on CIFAR-10 (notebook 03): latent 100, G 4x4 -> 8x8 -> 16x16 -> 32x32x3, D mirrored",
-        build_models=_dcgan(32, 3), build_data=_cifar10_batches, features=64,
+        build=_dcgan(32, 3), load=_cifar10, features=64,
         config=TrainConfig(epochs=25, batch_size=128),
     ),
     "anime-dcgan": Preset(
         description="DCGAN on 64x64 anime faces (notebook 04): the paper's G 4x4 -> ... -> 64x64x3; "
                     "--data FOLDER of images (default data/anime_faces)",
-        build_models=_dcgan(64, 3), build_data=_anime_batches, features=64,
+        build=_dcgan(64, 3), load=_anime_faces, features=64,
         config=TrainConfig(epochs=25, batch_size=128),
     ),
     "mnist-wgan-gp": Preset(
         description="WGAN-GP on MNIST (notebook 07): the DCGAN of mnist-dcgan, a LayerNorm critic, 5 critic "
                     "steps per G step, gradient penalty 10, Adam(1e-4, 0, 0.9)",
-        build_models=_dcgan(28, 1, norm="layer"), build_data=_mnist_batches, features=32,
+        build=_dcgan(28, 1, norm="layer"), load=_mnist, features=32,
         config=TrainConfig(epochs=10, batch_size=64, loss="wasserstein", gp_weight=10.0, d_steps=5, lr_G=1e-4,
                            lr_D=1e-4, beta1=0.0, beta2=0.9),
     ),
     "mnist-sngan": Preset(
-        description="Spectrally normalised DCGAN on MNIST (notebook 07): hinge loss, no BatchNorm in D, "
-                    "TTUR (lr_D 4e-4, lr_G 1e-4)",
-        build_models=_dcgan(28, 1, norm="none", spectral_norm=True), build_data=_mnist_batches, features=32,
-        config=TrainConfig(epochs=5, batch_size=128, loss="hinge", lr_G=1e-4, lr_D=4e-4),
+        description="Spectrally normalised DCGAN on MNIST (notebook 07): hinge loss, no BatchNorm in D but a "
+                    "bias in every conv, Adam(2e-4, 0.5, 0.999) for both (the SNGAN paper's setting C)",
+        build=_dcgan(28, 1, norm="none", spectral_norm=True, bias=True), load=_mnist, features=32,
+        config=TrainConfig(epochs=5, batch_size=128, loss="hinge"),
     ),
     "mnist-cdcgan": Preset(
         description="Conditional DCGAN on MNIST (notebook 08): G(z, digit), D(x, digit); sample --label 7",
-        build_models=_dcgan(28, 1, num_classes=10), build_data=_mnist_batches, features=32,
+        build=_dcgan(28, 1, num_classes=10), load=_mnist, features=32,
         config=TrainConfig(epochs=5, batch_size=128, n_samples=100),   # grids of 10 x 10: a column per class
     ),
     "cifar10-cdcgan": Preset(
         description="Conditional DCGAN on CIFAR-10 (notebook 08): G(z, class), D(x, class); sample --label 3",
-        build_models=_dcgan(32, 3, num_classes=10), build_data=_cifar10_batches, features=64,
+        build=_dcgan(32, 3, num_classes=10), load=_cifar10, features=64,
         config=TrainConfig(epochs=25, batch_size=128, n_samples=100),
     ),
 }

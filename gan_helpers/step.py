@@ -6,7 +6,9 @@
     update G by descending  loss_G(D(G(z)))   (z: the last noise batch, see gan_step)
 
 The losses are arguments (losses.py: BCE, hinge, Wasserstein), so the same step trains a DCGAN,
-an SNGAN or a WGAN-GP. A conditional G and D (models/conditioning.py) get the labels too.
+an SNGAN or a WGAN-GP. A conditional G and D (models/conditioning.py) get the labels too. Two
+options change what D sees: `augment` (augment.py, DiffAugment) transforms every image D is shown,
+real and fake, in both updates; `r1_weight` adds the R1 penalty on the real images (penalty.py).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import torch
 from torch import nn
 
 from .losses import d_loss, g_loss
-from .penalty import gradient_penalty
+from .penalty import gradient_penalty, r1_penalty
+from .sampling import sample_z
 
 
 class StepStats(NamedTuple):
@@ -30,10 +33,8 @@ class StepStats(NamedTuple):
     D_G_z: float    # mean D(G(z)):   near 0 means D easily spots the fakes
 
 
-def sample_z(n: int, latent_dim: int, device: torch.device | str = "cpu",
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    """Noise z ~ N(0, I) of shape (n, latent_dim)."""
-    return torch.randn(n, latent_dim, device=device, generator=generator)
+def _unchanged(x: torch.Tensor) -> torch.Tensor:
+    return x
 
 
 def _call(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -43,7 +44,8 @@ def _call(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> tor
 def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
              x_real: torch.Tensor | Sequence[torch.Tensor], *,
              labels: torch.Tensor | Sequence[torch.Tensor] | None = None,
-             d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss, gp_weight: float = 0.0) -> StepStats:
+             d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss, gp_weight: float = 0.0,
+             r1_weight: float = 0.0, augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> StepStats:
     """k discriminator updates, then one generator update. Returns the last losses as floats.
 
     x_real:     one batch of real images (k = 1), or a sequence of k batches, one per D update.
@@ -51,22 +53,29 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
                 the fake batch asks G for the same classes, so D sees each class as often in both.
     d_loss_fn:  loss_D(real_logits, fake_logits); g_loss_fn: loss_G(fake_logits) (losses.py).
     gp_weight:  lambda of the WGAN-GP gradient penalty added to loss_D (0: none; 10 in the paper).
+    r1_weight:  weight of the R1 penalty on (augmented) real images added to loss_D (0: none; gamma / 2).
+    augment:    a differentiable transform of a batch (augment.diff_augment) applied to every image D
+                sees, real and fake, in D's and G's update; None: D sees the images as they are.
     G must have a `latent_dim` attribute. Both models are left in train mode.
 
     G's update reuses the fake batch of the last D update (fresh noise every step, as in the
     PyTorch DCGAN example) rather than drawing new noise: it saves one pass through G.
     """
+    seen = augment or _unchanged
     batches = [x_real] if isinstance(x_real, torch.Tensor) else list(x_real)
     classes = [labels] * len(batches) if labels is None or isinstance(labels, torch.Tensor) else list(labels)
     G.train(), D.train()
     for i, (x, y) in enumerate(zip(batches, classes, strict=True)):  # k discriminator updates
-        z = sample_z(len(x), G.latent_dim, x.device)
+        z = sample_z(len(x), G.latent_dim, device=x.device)
         with torch.set_grad_enabled(i == len(batches) - 1):
             x_fake = _call(G, z, y)                     # the last one keeps its graph for G's update
-        real_logits, fake_logits = _call(D, x, y), _call(D, x_fake.detach(), y)  # no gradient into G here
+        x_seen = seen(x)
+        real_logits, fake_logits = _call(D, x_seen, y), _call(D, seen(x_fake.detach()), y)  # no gradient into G
         loss_D = d_loss_fn(real_logits, fake_logits)
         if gp_weight:
             loss_D = loss_D + gp_weight * gradient_penalty(D, x, x_fake, y)
+        if r1_weight:
+            loss_D = loss_D + r1_weight * r1_penalty(D, x_seen, y)
         opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         opt_D.step()
@@ -75,7 +84,7 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
     for p in trainable_D:                               # gradients flow through D into G,
         p.requires_grad_(False)                         # but D's own weights need none now
     try:
-        loss_G = g_loss_fn(_call(D, x_fake, y))         # D has just been updated: ask it again
+        loss_G = g_loss_fn(_call(D, seen(x_fake), y))   # D has just been updated: ask it again
         opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         opt_G.step()

@@ -1,37 +1,51 @@
 """`fit`: the training loop every chapter uses, with progress, samples and checkpoints.
 
-The per-batch update is `gan_step` (step.py); this module only adds the plumbing around it:
-devices, the epoch loop, a progress bar, fixed-noise samples, checkpoints and resuming.
+Read it as Algorithm 1 of Goodfellow et al. (2014) with the plumbing named: for every epoch,
+for every batch of real images, `gan_step` (step.py) updates D, then G; around that, fit keeps
+the record (History), draws the fixed-noise samples at each epoch's end, lets callbacks watch,
+and saves a checkpoint (checkpoint.py) so that a stopped run can go on exactly where it was.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import shlex
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .advice import advise
+from .augment import diff_augment
 from .callbacks import RunState
-from .checkpoint import (CheckpointError, check_compatible, checkpoint_name, list_checkpoints, load_checkpoint,
-                         prune_checkpoints, save_checkpoint)
+from .checkpoint import (
+    CheckpointError,
+    Position,
+    list_checkpoints,
+    restore_training_state,
+    rng_state,
+    save_training_state,
+    set_rng_state,
+    state_problems,
+)
 from .config import TrainConfig
-from .data.batches import from_unit_range
 from .device import pick_device
+from .ema import ema_copy, ema_decay_at, update_ema
 from .history import History
 from .losses import loss_functions
-from .models import balanced_labels, model_spec
-from .step import StepStats, gan_step, sample_z
+from .runlock import RunLock
+from .sampling import sample_images, sample_z
+from .step import gan_step
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or infinite; training was stopped before anything bad was saved."""
+    """A loss, the weights or the optimizers' state became NaN or infinite (or the weights exploded);
+    training was stopped before anything bad was saved."""
 
 
 def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
@@ -40,96 +54,64 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
         progress: bool = True) -> History:
     """Train G and D for `cfg.epochs` epochs over `data` and return the History.
 
-    data:     any iterable of batches, re-iterated every epoch: a `TensorBatches`, or a
-              `DataLoader` yielding images or (images, labels), images scaled to [-1, 1].
-              A conditional G and D (num_classes > 0) need the labels; others ignore them.
+    data:     any iterable of batches of `cfg.batch_size` images, re-iterated every epoch: a
+              `TensorBatches`, or a `DataLoader` yielding images or (images, labels), images
+              scaled to [-1, 1]. A conditional G and D (num_classes > 0) need the labels.
     opt_G/D:  default Adam(lr_G / lr_D, betas=(beta1, beta2)) from cfg.
     resume:   True continues from the newest checkpoint in cfg.checkpoint_dir, a path from
-              that file; the models and cfg must match the checkpoint (cfg.epochs may grow).
+              that file; the models and cfg must match the checkpoint (cfg.epochs, the learning
+              rates and max_steps_per_epoch may change: config.RESUMABLE_CHANGES).
 
-    With cfg.checkpoint_dir set, a checkpoint is written after every epoch and when you
-    interrupt (Ctrl-C, or Jupyter's stop button): the step in progress finishes first.
+    With cfg.checkpoint_dir set, a checkpoint is written at the end of every epoch, after the
+    callbacks (so what they measured is in it), and when you interrupt (Ctrl-C, Jupyter's stop
+    button or SIGTERM: the step in progress finishes first, then fit raises KeyboardInterrupt,
+    whose `signum` says which signal)
+    or a callback sets run.stop. A process killed after an epoch's callbacks but before its save
+    resumes from the checkpoint before: it trains the same steps again to the same weights and
+    calls the callbacks again. While it trains, fit holds the folder's lock (runlock.py): a second
+    run into the same folder is refused. Before every save the weights and the optimizers' state
+    are checked: numbers that are not finite, or exploded weights, stop the run with a
+    NonFiniteLossError instead, so every checkpoint saved is one that training can go on from.
     """
-    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
-        raise CheckpointError(
-            f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run. Continue it with "
-            "fit(..., resume=True) (--resume on the command line), or choose another checkpoint_dir "
-            "to start a new run: nothing is overwritten."
-        )
     conditional = _check_models(G, D, cfg)
-    d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
-    device = pick_device(cfg.device)
-    G.to(device), D.to(device)
-    betas = (cfg.beta1, cfg.beta2)
-    opt_G = opt_G or adam(G.parameters(), lr=cfg.lr_G, betas=betas, device=device)
-    opt_D = opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device)
-    fixed_z = sample_z(cfg.n_samples, G.latent_dim, generator=torch.Generator().manual_seed(cfg.seed))
-    run = RunState(G=G, D=D, opt_G=opt_G, opt_D=opt_D, cfg=cfg, history=History(), device=device,
-                   fixed_z=fixed_z.to(device))
-    skip, rng_epoch_start = 0, None
-    if resume:
-        state = load_checkpoint(cfg.checkpoint_dir if resume is True else resume)
-        check_compatible(state, G=G, D=D, cfg=cfg)
-        for obj, key in ((G, "G"), (D, "D"), (opt_G, "opt_G"), (opt_D, "opt_D")):
-            obj.load_state_dict(state[key])
-        run.history = History.from_dict(state["history"])
-        run.epoch, run.step, run.checkpoint = state["epoch"], state["step"], state["path"]
-        skip, rng_epoch_start = state["batch_in_epoch"], state["rng_epoch_start"]
-        _set_rng(state["rng"])
-    else:
-        torch.manual_seed(cfg.seed)
-    _notify(callbacks, "fit_start", run)
+    with RunLock(cfg.checkpoint_dir):          # this process alone writes checkpoints there until fit returns
+        _check_start(data, cfg, resume)
+        device = pick_device(cfg.device)
+        G.to(device), D.to(device)
+        betas = (cfg.beta1, cfg.beta2)
+        run = RunState(G=G, D=D, cfg=cfg, history=History(), device=device,
+                       opt_G=opt_G or adam(G.parameters(), lr=cfg.lr_G, betas=betas, device=device),
+                       opt_D=opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device),
+                       fixed_z=sample_z(cfg.n_samples, G.latent_dim, seed=cfg.seed, device=device),
+                       G_ema=ema_copy(G) if cfg.ema_decay else None)
+        if resume:
+            position = restore_training_state(run, cfg.checkpoint_dir if resume is True else resume)
+        else:
+            torch.manual_seed(cfg.seed)
+            position = Position()
+        d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
+        augment = None if cfg.diff_augment is None else (lambda x: diff_augment(x, cfg.diff_augment))
+        _notify(callbacks, "fit_start", run)
 
-    with _DeferredInterrupt() as interrupt:
-        while run.epoch < cfg.epochs:
-            if skip:  # resuming inside an epoch: replay its shuffle and skip the batches done
-                rng_now = _get_rng()
-                _set_rng(rng_epoch_start)
-                batches = _real_batches(iter(data), cfg.d_steps, device, conditional)
-                for _ in range(skip):
-                    next(batches)
-                _set_rng(rng_now)
-            else:
-                rng_epoch_start = _get_rng()
-                batches = _real_batches(iter(data), cfg.d_steps, device, conditional)
-            done, skip, start = skip, 0, time.perf_counter()
-            steps_left = None if cfg.max_steps_per_epoch is None else max(cfg.max_steps_per_epoch - done, 0)
-            with tqdm(total=_steps_per_epoch(data, cfg), initial=done, disable=not progress,
-                      desc=f"epoch {run.epoch + 1}/{cfg.epochs}", unit="step") as bar:
-                for x_real, labels in itertools.islice(batches, steps_left):
-                    run.stats = gan_step(G, D, opt_G, opt_D, x_real, labels=labels, d_loss_fn=d_loss_fn,
-                                         g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight)
-                    _check_finite(run)
-                    run.history.record_step(run.stats)
-                    run.step, done = run.step + 1, done + 1
-                    run.x_real = x_real if isinstance(x_real, torch.Tensor) else x_real[-1]
-                    bar.update()
-                    if run.step % 20 == 0:
-                        bar.set_postfix(loss_D=f"{run.stats.loss_D:.3f}", loss_G=f"{run.stats.loss_G:.3f}",
-                                        refresh=False)
-                    _notify(callbacks, "step_end", run)
-                    if interrupt.requested or run.stop:
-                        where = _save(run, batch_in_epoch=done, rng_epoch_start=rng_epoch_start)
-                        if run.stop:                    # a callback ended the run: resumable like Ctrl-C
+        with _DeferredInterrupt() as interrupt:
+            while run.epoch < cfg.epochs and not run.stop:
+                epoch = _Epoch(data, run, position, conditional)
+                with _progress_bar(run, epoch, enabled=progress) as bar:
+                    for x_real, labels in epoch.batches:      # Algorithm 1: k D updates, then one G update
+                        run.stats = gan_step(G, D, run.opt_G, run.opt_D, x_real, labels=labels, d_loss_fn=d_loss_fn,
+                                             g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight, r1_weight=_r1_weight(run),
+                                             augment=augment)
+                        if run.G_ema is not None:             # then average G's new weights into G_ema
+                            update_ema(run.G_ema, G, decay=ema_decay_at(run.step, cfg.ema_decay, warmup=cfg.ema_warmup))
+                        _record_step(run, epoch, x_real, bar)
+                        _notify(callbacks, "step_end", run)
+                        if interrupt.signum or run.stop:
+                            _stop_in_epoch(run, epoch, signum=interrupt.signum)
                             break
-                        raise KeyboardInterrupt(f"Training interrupted in epoch {run.epoch + 1}, step {run.step}. "
-                                                + (f"Checkpoint: {where}; continue with fit(..., resume=True)."
-                                                   if where else "No checkpoint (cfg.checkpoint_dir is None)."))
-            if run.stop:
-                break
-            if done == 0:
-                raise ValueError("The data produced no batches in this epoch: is it empty, or smaller "
-                                 "than one batch with drop_last=True?")
-            run.epoch += 1
-            run.history.epoch_ends.append(run.step)
-            run.history.epoch_seconds.append(time.perf_counter() - start)
-            run.history.samples.append(sample_images(G, run.fixed_z))
-            _save(run, batch_in_epoch=0, rng_epoch_start=None)
-            measured = len(run.history.metrics)
-            _notify(callbacks, "epoch_end", run)
-            if len(run.history.metrics) != measured:            # a MetricsCallback measured this epoch:
-                _save(run, batch_in_epoch=0, rng_epoch_start=None)  # keep its numbers in the checkpoint too
-    _notify(callbacks, "fit_end", run)
+                if not run.stop:
+                    _end_epoch(run, epoch, callbacks)
+                position = Position()
+        _notify(callbacks, "fit_end", run)
     return run.history
 
 
@@ -139,27 +121,7 @@ def adam(params, *, lr: float, betas: tuple[float, float], device: torch.device)
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused, foreach=None if fused else True)
 
 
-@torch.no_grad()
-def draw_samples(G: nn.Module, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """G(z) with G in eval mode, as uint8 images on the CPU; G's mode is restored afterwards.
-    z may be on any device: it is moved to G's. A conditional G is called as G(z, labels)."""
-    was_training, device = G.training, next(G.parameters()).device
-    G.eval()
-    try:
-        x_fake = G(z.to(device)) if labels is None else G(z.to(device), labels.to(device))
-    finally:
-        G.train(was_training)
-    return from_unit_range(x_fake).cpu()
-
-
-def sample_images(G: nn.Module, z: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
-    """draw_samples over many z, `batch_size` at a time, as uint8 images on the CPU. A conditional G
-    (num_classes > 0) draws the classes 0, 1, ..., 0, 1, ... in turn: each equally often, and in a
-    grid with num_classes columns each column is one class."""
-    classes = getattr(G, "num_classes", 0)
-    labels = balanced_labels(len(z), classes).split(batch_size) if classes else [None] * len(z.split(batch_size))
-    return torch.cat([draw_samples(G, chunk, labels=y) for chunk, y in zip(z.split(batch_size), labels)])
-
+# ---- before training -------------------------------------------------------------------------------------------
 
 def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:
     """ValueError for a pair that cannot train as configured; True when G and D are conditional."""
@@ -167,27 +129,96 @@ def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:
     if classes_G != classes_D:
         raise ValueError(f"G has num_classes={classes_G} but D has num_classes={classes_D}: a conditional GAN "
                          "needs both conditioned on the same classes (or neither).")
-    if cfg.gp_weight and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules()):
-        raise ValueError("The gradient penalty needs a per-image gradient, but D has BatchNorm, which mixes the "
-                         "images of a batch. Build D without it, e.g. DCGANDiscriminator(norm='layer').")
+    if (cfg.gp_weight or cfg.r1_gamma) and _has_batchnorm(D):
+        what = ("The gradient penalty needs a per-image gradient, but D has BatchNorm, which mixes the images of a "
+                "batch.")
+        raise advise(ValueError(f"{what} Build D without it, e.g. DCGANDiscriminator(norm='layer')."),
+                     cli=f"{what} Train the mnist-wgan-gp preset (its critic has norm='layer'), or leave out "
+                         "--gp-weight.")
+    if cfg.batch_size < 2 and (_has_batchnorm(G) or _has_batchnorm(D)):
+        raise ValueError(f"{'G' if _has_batchnorm(G) else 'D'} has BatchNorm, which normalises over the images of a "
+                         "batch and so needs batches of 2 or more; the batch size is 1.")
     return bool(classes_G)
 
 
-def _real_batches(batches: Iterator, d_steps: int, device: torch.device, conditional: bool) -> Iterator:
+def _r1_weight(run: RunState) -> float:
+    """The R1 term's weight in this step's D loss: gamma / 2, times r1_every on every r1_every-th step
+    (lazy regularisation: the same penalty on average, a fraction of the cost), else 0."""
+    cfg = run.cfg
+    return cfg.r1_gamma / 2 * cfg.r1_every if cfg.r1_gamma and run.step % cfg.r1_every == 0 else 0.0
+
+
+def _has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def _check_start(data: Iterable, cfg: TrainConfig, resume: bool | str | Path) -> None:
+    """Refuse to train over an earlier run, or on batches of another size than cfg.batch_size."""
+    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
+        what = f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run, and nothing is overwritten."
+        raise advise(CheckpointError(f"{what} Continue it with fit(..., resume=True), or choose another "
+                                     "checkpoint_dir to start a new run."),
+                     cli=f"{what} Continue it with --resume, or choose another --out to start a new run.")
+    size = getattr(data, "batch_size", None)   # TensorBatches and DataLoader say it; other iterables: first batch
+    if size is not None and size != cfg.batch_size:
+        raise ValueError(_batch_size_message(size, cfg.batch_size))
+
+
+def _batch_size_message(data_size: int, cfg_size: int) -> str:
+    return (f"The data gives batches of {data_size} images but cfg.batch_size is {cfg_size}: the checkpoint would "
+            f"record the wrong one. Build the batches with cfg.batch_size (TensorBatches(images, batch_size="
+            f"cfg.batch_size)), or set TrainConfig(batch_size={data_size}).")
+
+
+# ---- one epoch --------------------------------------------------------------------------------------------------
+
+class _Epoch:
+    """One epoch's real batches on the device, as (x_real, labels) per step, from where a resumed run
+    stopped; `done` counts the steps taken in it. Resuming mid-epoch replays the epoch's shuffle from
+    the random numbers saved at its start and skips the batches already done."""
+
+    def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool):
+        self.done, self.start = position.batch_in_epoch, time.perf_counter()
+        self.total = _steps_per_epoch(data, run.cfg)
+        cfg = run.cfg
+        if not self.done:
+            self.rng_start = rng_state()
+            batches = _real_batches(iter(data), cfg, run.device, conditional)
+        else:                                            # replay the epoch's shuffle, skip what was done
+            now, self.rng_start = rng_state(), position.rng_epoch_start
+            set_rng_state(self.rng_start)
+            batches = _real_batches(iter(data), cfg, run.device, conditional)
+            for skipped in range(self.done):
+                if next(batches, None) is None:
+                    raise ValueError(f"The checkpoint stopped after {self.done} steps of epoch {run.epoch + 1}, but "
+                                     f"the data now gives only {skipped}: resume with the data of that run (same "
+                                     "--limit).")
+            set_rng_state(now)
+        left = None if cfg.max_steps_per_epoch is None else max(cfg.max_steps_per_epoch - self.done, 0)
+        self.batches: Iterator = itertools.islice(batches, left)
+
+    def position(self) -> Position:
+        return Position(self.done, self.rng_start)
+
+
+def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, conditional: bool) -> Iterator:
     """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches.
     labels is None unless the models are conditional."""
-    group = []
+    group, first = [], True
     for batch in batches:
         has_labels = isinstance(batch, (tuple, list))             # DataLoader: (images, labels)
         x_real = batch[0] if has_labels else batch
         if conditional and not has_labels:
             raise ValueError("A conditional G and D need the class of every real image: give batches of "
                              "(images, labels), e.g. TensorBatches(images, labels=labels, batch_size=...).")
+        if first and len(x_real) != cfg.batch_size:
+            raise ValueError(_batch_size_message(len(x_real), cfg.batch_size))
+        first = False
         labels = batch[1].to(device, non_blocking=True) if conditional else None
         group.append((x_real.to(device, non_blocking=True), labels))
-        if len(group) == d_steps:
-            xs, ys = zip(*group)
-            yield (xs[0], ys[0]) if d_steps == 1 else (list(xs), None if ys[0] is None else list(ys))
+        if len(group) == cfg.d_steps:
+            xs, ys = zip(*group, strict=True)
+            yield (xs[0], ys[0]) if cfg.d_steps == 1 else (list(xs), None if ys[0] is None else list(ys))
             group = []
 
 
@@ -196,47 +227,90 @@ def _steps_per_epoch(data: Iterable, cfg: TrainConfig) -> int | None:
     return min(n, cfg.max_steps_per_epoch) if n is not None and cfg.max_steps_per_epoch else n
 
 
+def _progress_bar(run: RunState, epoch: _Epoch, *, enabled: bool) -> tqdm:
+    return tqdm(total=epoch.total, initial=epoch.done, disable=not enabled,
+                desc=f"epoch {run.epoch + 1}/{run.cfg.epochs}", unit="step")
+
+
+def _record_step(run: RunState, epoch: _Epoch, x_real, bar: tqdm) -> None:
+    """Stop on a NaN loss; else count the step and keep its numbers."""
+    _check_finite(run)
+    run.history.record_step(run.stats)
+    run.step, epoch.done = run.step + 1, epoch.done + 1
+    run.x_real = x_real if isinstance(x_real, torch.Tensor) else x_real[-1]
+    bar.update()
+    if run.step % 20 == 0:
+        bar.set_postfix(loss_D=f"{run.stats.loss_D:.3f}", loss_G=f"{run.stats.loss_G:.3f}", refresh=False)
+
+
 def _check_finite(run: RunState) -> None:
-    stats: StepStats = run.stats
+    stats = run.stats
     bad = [name for name in ("loss_D", "loss_G") if not math.isfinite(getattr(stats, name))]
     if bad:
-        saved = (f"The last good checkpoint is {run.checkpoint}; resume from it with a lower learning rate."
-                 if run.checkpoint else "No checkpoint was saved (set TrainConfig.checkpoint_dir to keep one).")
-        raise NonFiniteLossError(
-            f"{' and '.join(bad)} became {stats.loss_D if 'loss_D' in bad else stats.loss_G} in epoch "
-            f"{run.epoch + 1} at step {run.step + 1}, so training stopped; nothing was saved from this step. "
-            f"{saved} Usual causes: a learning rate that is too high, data not scaled to [-1, 1], or a "
-            "Sigmoid at the end of D (D must return logits)."
-        )
+        raise _diverged(run, f"{' and '.join(bad)} became {stats.loss_D if 'loss_D' in bad else stats.loss_G} in "
+                             f"epoch {run.epoch + 1} at step {run.step + 1}, so training stopped; nothing was saved "
+                             "from this step.")
 
 
-def _save(run: RunState, *, batch_in_epoch: int, rng_epoch_start: dict | None) -> str | None:
-    cfg = run.cfg
-    if cfg.checkpoint_dir is None:
-        return None
-    state = {
-        "models": {"G": model_spec(run.G), "D": model_spec(run.D)},
-        "G": run.G.state_dict(), "D": run.D.state_dict(),
-        "opt_G": run.opt_G.state_dict(), "opt_D": run.opt_D.state_dict(),
-        "epoch": run.epoch, "step": run.step, "batch_in_epoch": batch_in_epoch,
-        "rng": _get_rng(), "rng_epoch_start": rng_epoch_start,
-        "config": asdict(cfg), "history": run.history.to_dict(), "torch_version": str(torch.__version__),
-    }
-    path = save_checkpoint(state, Path(cfg.checkpoint_dir) / checkpoint_name(run.epoch, run.step))
-    prune_checkpoints(cfg.checkpoint_dir, keep=cfg.keep_checkpoints)
-    run.checkpoint = str(path)
-    return run.checkpoint
+def _diverged(run: RunState, what: str) -> NonFiniteLossError:
+    """The stop of a run whose numbers went bad: what happened, and the last good checkpoint to go on from."""
+    cfg, good = run.cfg, run.checkpoint
+    causes = (" Usual causes: a learning rate that is too high, data not scaled to [-1, 1], or a Sigmoid at the end "
+              "of D (D must return logits).")
+    rates = f"(now lr_G {cfg.lr_G:g}, lr_D {cfg.lr_D:g})"
+    if good:
+        python = (f" The last good checkpoint is {good}: resume from it with lower learning rates {rates}, "
+                  f"fit(..., resume='{good}') with a smaller cfg.lr_G or cfg.lr_D.")
+        cli = (f" The last good checkpoint is {good}: resume from it with lower learning rates {rates}: "
+               f"--resume-from {shlex.quote(good)} --lr-G LR --lr-D LR.")
+    elif cfg.checkpoint_dir:
+        python = f" No checkpoint was saved before it: start again with lower learning rates {rates}."
+        cli = f" No checkpoint was saved before it: start again with a lower --lr-G or --lr-D {rates}."
+    else:
+        python = cli = " No checkpoint was kept (cfg.checkpoint_dir is None)."
+    return advise(NonFiniteLossError(what + python + causes), cli=what + cli + causes)
 
 
-def _get_rng() -> dict:
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+def _save(run: RunState, **position) -> str | None:
+    """save_training_state, unless the weights or the optimizers' state went bad: then stop with
+    NonFiniteLossError, so that run.checkpoint always names a checkpoint that training can go on from."""
+    if problems := state_problems(run):
+        raise _diverged(run, f"After step {run.step}, {' and '.join(problems)}: training diverged, so this state "
+                             "was not saved.")
+    return save_training_state(run, **position)
 
 
-def _set_rng(state: dict) -> None:
-    torch.set_rng_state(state["torch"].cpu())
-    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+def _stop_in_epoch(run: RunState, epoch: _Epoch, *, signum: int | None) -> None:
+    """Save where the run stands inside the epoch; a signal (Ctrl-C, SIGTERM) then ends fit with
+    KeyboardInterrupt, a callback's run.stop lets fit return normally."""
+    where = _save(run, batch_in_epoch=epoch.done, rng_epoch_start=epoch.rng_start)
+    if signum:
+        run.stop = True
+        what = f"Training interrupted ({signal.Signals(signum).name}) in epoch {run.epoch + 1}, step {run.step}."
+        if not where:
+            raise _interrupted(f"{what} No checkpoint (cfg.checkpoint_dir is None).", signum)
+        raise advise(_interrupted(f"{what} Checkpoint: {where}; continue with fit(..., resume=True).", signum),
+                     cli=f"{what} Checkpoint: {where}; continue with the same command and --resume.")
+
+
+def _interrupted(message: str, signum: int) -> KeyboardInterrupt:
+    """The KeyboardInterrupt that ends fit after a signal; its `signum` says which (the CLI exits with 128 + it)."""
+    stop = KeyboardInterrupt(message)
+    stop.signum = signum
+    return stop
+
+
+def _end_epoch(run: RunState, epoch: _Epoch, callbacks: Iterable[Callable]) -> None:
+    """Count the epoch, draw the fixed-noise samples, call the callbacks, then save one checkpoint."""
+    if epoch.done == 0:
+        raise ValueError("The data produced no batches in this epoch: is it empty, or smaller "
+                         "than one batch with drop_last=True?")
+    run.epoch += 1
+    run.history.epoch_ends.append(run.step)
+    run.history.epoch_seconds.append(time.perf_counter() - epoch.start)
+    run.history.samples.append(sample_images(run.G_sample, run.fixed_z))  # G_ema if kept; every class in turn
+    _notify(callbacks, "epoch_end", run)
+    _save(run)
 
 
 def _notify(callbacks: Iterable[Callable], event: str, run: RunState) -> None:
@@ -245,21 +319,26 @@ def _notify(callbacks: Iterable[Callable], event: str, run: RunState) -> None:
 
 
 class _DeferredInterrupt:
-    """Note Ctrl-C during a step and let the loop stop after it, so the checkpoint it saves is
-    consistent. A second Ctrl-C stops at once. Only possible in the main thread."""
+    """Note Ctrl-C (SIGINT) or SIGTERM (what Colab and job schedulers send) during a step in `signum`,
+    and let the loop stop after it, so the checkpoint it saves is consistent. A second signal stops
+    at once, even in the middle of that save (the checkpoints before it stay intact). Only possible
+    in the main thread."""
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self):
-        self.requested, self._previous = False, None
+        self.signum, self._previous = None, {}
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT) or signal.SIG_DFL
-            signal.signal(signal.SIGINT, self._handle)
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.getsignal(signum) or signal.SIG_DFL
+                signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.signum:
+            raise _interrupted(f"{signal.Signals(signum).name} again: stopped at once. The checkpoints saved "
+                               "before are intact.", signum)
+        self.signum = signum
 
     def __exit__(self, *exc_info):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)

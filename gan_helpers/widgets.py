@@ -21,8 +21,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .latent import Directions, ganspace_directions, slerp, z_from_seed
-from .train import draw_samples
+from .latent import Directions, ganspace_directions, slerp
+from .sampling import draw_samples, z_from_seed
 
 
 def enable_colab_widgets() -> bool:
@@ -34,16 +34,6 @@ def enable_colab_widgets() -> bool:
 
     output.enable_custom_widget_manager()
     return True
-
-
-def generate(G: nn.Module, z: torch.Tensor, *, label: int | None = None) -> torch.Tensor:
-    """G(z) as uint8 images (N, C, H, W), G in eval mode (BatchNorm uses its running averages, so
-    an image depends on its own z only) and without gradients; G's mode is restored.
-
-    A conditional generator has `num_classes` and is called as G(z, labels): give `label`.
-    """
-    labels = None if label is None else torch.full((len(z),), int(label), dtype=torch.long)
-    return draw_samples(G, z, labels=labels)
 
 
 def png_bytes(image: torch.Tensor, *, size: int = 256) -> bytes:
@@ -145,7 +135,7 @@ class LatentExplorer(widgets.VBox):
         start = time.perf_counter()
         label = None if self.class_selector is None else self.class_selector.value
         with torch_threads(self.threads):
-            picture = png_bytes(generate(self.G, self.current_z()[None], label=label)[0], size=self.size)
+            picture = png_bytes(draw_samples(self.G, self.current_z()[None], labels=label)[0], size=self.size)
         self.image.value = picture
         self.update_ms.append((time.perf_counter() - start) * 1000)
         self.status.value = (f"seed {self.seed.value} → {self.seed_b.value} at t = {self.mix.value:.2f}; "
@@ -188,7 +178,8 @@ class LatentExplorer(widgets.VBox):
 def _slider_labels(directions: Directions) -> list[str]:
     if directions.explained_ratio is None:
         return list(directions.names)
-    return [f"{name} ({100 * ratio:.1f}%)" for name, ratio in zip(directions.names, directions.explained_ratio)]
+    ratios = directions.explained_ratio
+    return [f"{name} ({100 * ratio:.1f}%)" for name, ratio in zip(directions.names, ratios, strict=True)]
 
 
 def latent_explorer(G: nn.Module, *, directions: Directions | None = None, n_sliders: int = 6, seed: int = 0,

@@ -21,8 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_helpers.checkpoint import atomic_save
-from gan_helpers.data import load_mnist, to_unit_range
+from gan_helpers.data import atomic_save, load_mnist, to_unit_range
 from gan_helpers.metrics import feature_stats, frechet_distance, mode_coverage
 from gan_helpers.metrics.mnist_classifier import WEIGHTS, MNISTClassifier
 

@@ -5,8 +5,9 @@ import time
 
 import torch
 
-from conftest import tiny_config, tiny_data, tiny_models
 from gan_helpers import fit, load_mnist
+
+from conftest import tiny_config, tiny_data, tiny_models
 
 checkpoint_dir, out, resume = sys.argv[1], sys.argv[2], sys.argv[3] == "resume"
 cfg = tiny_config(epochs=6, checkpoint_dir=checkpoint_dir, keep_checkpoints=3)

@@ -1,16 +1,17 @@
 """Shared fixtures: a small real MNIST slice and tiny models that train in milliseconds."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from gan_helpers import MLPDiscriminator, MLPGenerator, TensorBatches, TrainConfig, load_mnist
+from gan_helpers.data import shared_data_dir
+from gan_helpers.data.cifar10 import write_cifar10_folder
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = shared_data_dir()   # GAN_SHARED_DATA, else ../shared/data beside the checkout
 
 
 @pytest.fixture(scope="session")
@@ -48,14 +49,50 @@ def assert_same_weights(a: dict, b: dict) -> None:
 def write_cifar_folder(root: Path) -> Path:
     """Write the shared data's 10,000 real CIFAR-10 images (skip when absent) in the data set's own
     layout, `root/cifar-10-batches-py/data_batch_1..5`, as the official archive unpacks (readable by
-    load_cifar10 and torchvision alike; the writer is the benchmark suite's)."""
+    load_cifar10 and torchvision alike)."""
     np = pytest.importorskip("numpy")
     npz = SHARED_DATA / "cifar10_train_10k_jpeg75.npz"
     if not npz.is_file():
         pytest.skip(f"{npz} is absent (the shared development data is not on this machine)")
     with np.load(npz) as arrays:
         x, y = arrays["x_train"], arrays["y_train"]                 # (N, 32, 32, 3), (N,)
-    if str(REPO / "benchmarks") not in sys.path:
-        sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_data import write_cifar_folder as write_batches
-    return write_batches(x, y, root)
+    return write_cifar10_folder(x, y, root)
+
+
+def intercept_writes(monkeypatch, on_write) -> None:
+    """Call on_write(data) before every write to a file that atomic_save opens (checkpoints, the image
+    cache): it may raise, as a full disk does, or send a signal, as a Ctrl-C in the middle of a save."""
+    import builtins
+
+    from gan_helpers.data import files
+
+    class Intercepted:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            on_write(data)
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.f.close()
+    monkeypatch.setattr(files, "open", lambda *args, **kwargs: Intercepted(builtins.open(*args, **kwargs)),
+                        raising=False)
+
+
+def fill_disk(monkeypatch, *, after_bytes: int = 0) -> None:
+    """Make atomic_save's writes fail as on a full disk (OSError ENOSPC) once `after_bytes` are written."""
+    import errno
+    written = [0]
+
+    def write(data):
+        written[0] += len(data)
+        if written[0] > after_bytes:
+            raise OSError(errno.ENOSPC, "No space left on device")
+    intercept_writes(monkeypatch, write)

@@ -8,8 +8,9 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, SHARED_DATA
 from gan_helpers import TensorBatches, load_mnist, to_unit_range
+
+from conftest import REPO, SHARED_DATA
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import bench_data  # noqa: E402
@@ -115,7 +116,7 @@ def test_tutorial_loop_of_a_conditional_preset_gets_the_labels(tmp_path):
     from gan_helpers.presets import PRESETS
 
     names = [n for n, p in PRESETS.items() if n.startswith("mnist") and not bench_throughput.textbook_game(p.config)
-             and getattr(p.build_models(p.features)[0], "num_classes", 0)]
+             and getattr(p.models()[0], "num_classes", 0)]
     if not names:
         pytest.skip("no conditional MNIST preset")
     data = bench_data.prepare(names[0], tmp_path, device=torch.device("cpu"))

@@ -1,9 +1,11 @@
-"""The explorer in a real browser: JupyterLab on localhost, notebook 05 in headless Chromium.
+"""The explorer and the live training view in a real browser: JupyterLab on localhost, headless Chromium.
 
-Runs every cell in fast mode, drags a direction slider with the mouse and checks that the image
-on screen changed. Needs Debian's `chromium` (apt-get install chromium) and the Python package
-`playwright` (no browser download: it drives the system's Chromium). Skipped where Chromium is
-not installed. A screenshot of the explorer is saved in the test's tmp folder.
+Runs every cell of notebook 05 in fast mode, drags a direction slider with the mouse and checks that
+the image on screen changed; and trains a small GAN with a LiveView, checking that the grid on screen
+changes while the cell runs and stays after it. Needs Debian's `chromium` (apt-get install chromium)
+and the Python package `playwright` (no browser download: it drives the system's Chromium). Skipped
+where Chromium is not installed. Screenshots of the explorer and of the live view are saved in the
+tests' tmp folders.
 
 The notebook runs on a copy in a tmp folder, so it trains its own quick generator. To run it on a
 trained one instead, point GAN_TEST_RUNS_DIR at a `runs/` folder that holds checkpoints of the
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,7 +69,7 @@ def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: fl
     pytest.fail(f"JupyterLab did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-def _open_notebook(page) -> None:
+def _open_notebook(page, name: str = NOTEBOOK.name) -> None:
     """Open the notebook with JupyterLab's own command and wait until its kernel is ready.
 
     (Opened by URL, /lab/tree/..., JupyterLab sometimes starts two kernels and drops one; and a
@@ -82,7 +85,7 @@ def _open_notebook(page) -> None:
         const timeout = new Promise(resolve => setTimeout(resolve, 90000));
         await Promise.race([panel.sessionContext.ready, timeout]);
         return panel.sessionContext.session?.kernel?.name ?? null;
-    }""", NOTEBOOK.name)
+    }""", name)
     assert kernel == "python3", f"the notebook's kernel did not start (got {kernel!r})"
 
 
@@ -90,13 +93,15 @@ def _run_all(page) -> None:
     page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
 
-def _wait_until_run(page, *, timeout: float, screenshot: Path) -> None:
+def _wait_until_run(page, *, timeout: float, screenshot: Path, done=None) -> None:
     """Run all cells, and wait until the last one has printed its line (it runs only if every cell
-    above passed its checks: Run All stops at the first error); fail at once on a traceback.
+    above passed its checks: Run All stops at the first error), or until `done` (a locator) is on
+    the page; fail at once on a traceback.
 
     Should JupyterLab drop the queued cells (it did when its kernel was replaced), Run All is
     issued again once no cell has been queued or running for 10 s."""
-    done = page.locator(".jp-OutputArea-output", has_text="one update: median")
+    if done is None:
+        done = page.locator(".jp-OutputArea-output", has_text="one update: median")
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                           has_text="Traceback")
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
@@ -130,9 +135,16 @@ def _settled_src(image, *, quiet_ms: int = 1500, timeout: float = 30) -> str:
 def lab(tmp_path):
     """JupyterLab serving a copy of notebook 05 (so nothing is written into the repository), with a
     kernel that runs this interpreter in fast mode. Yields JupyterLab's URL; stopped afterwards."""
+    with _jupyterlab(tmp_path, NOTEBOOK) as url:
+        yield url
+
+
+@contextmanager
+def _jupyterlab(tmp_path: Path, notebook: Path):
+    """JupyterLab serving a copy of `notebook` in tmp_path/course/notebooks; yields its URL."""
     notebooks = tmp_path / "course" / "notebooks"   # the notebook writes to ../runs: inside tmp_path
     notebooks.mkdir(parents=True)
-    shutil.copy(NOTEBOOK, notebooks)
+    shutil.copy(notebook, notebooks)
     if os.environ.get("GAN_TEST_RUNS_DIR"):
         (notebooks.parent / "runs").symlink_to(Path(os.environ["GAN_TEST_RUNS_DIR"]).resolve())
     kernel = tmp_path / "jupyter" / "kernels" / "python3"
@@ -206,6 +218,78 @@ def test_dragging_a_slider_changes_the_image_in_jupyterlab(lab, tmp_path):
             explorer = page.locator(".jp-OutputArea-output", has=image)
             explorer.screenshot(path=str(tmp_path / "latent_explorer.png"))
             page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=False)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))  # what the page showed, to debug
+            raise
+        finally:
+            browser.close()
+
+
+LIVE_NOTEBOOK_CODE = """
+from pathlib import Path
+
+import torch
+from gan_helpers import (LiveView, MLPDiscriminator, MLPGenerator, TensorBatches, TrainConfig, fast_mode, fit,
+                         load_mnist)
+
+assert fast_mode()
+images, _ = load_mnist(limit=2048)
+cfg = TrainConfig(epochs=1000, batch_size=64, device="cpu", seed=0)
+torch.manual_seed(cfg.seed)
+G = MLPGenerator(latent_dim=64, hidden_dims=(128, 256), batch_norm=True)
+D = MLPDiscriminator(hidden_dims=(256, 128))
+
+
+def until_asked_to_stop(event, run):   # the test creates the file STOP once it has seen the grid change
+    if event == "step_end" and Path("STOP").exists():
+        run.stop = True
+
+
+view = LiveView(every=0.5, max_overhead=0.3)
+history = fit(G, D, TensorBatches(images, batch_size=cfg.batch_size), cfg, callbacks=[view, until_asked_to_stop],
+              progress=False)
+print(f"trained {history.steps} steps; the view drew {len(view.update_seconds)} updates")
+"""
+
+
+def test_the_live_view_changes_while_the_cell_runs_and_stays_after_it(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+    from playwright.sync_api import expect, sync_playwright
+
+    notebook = tmp_path / "live_view.ipynb"
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(new_notebook(cells=[new_code_cell(LIVE_NOTEBOOK_CODE)], metadata={"kernelspec": kernelspec}),
+                   notebook)
+    with _jupyterlab(tmp_path, notebook) as url, sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000})
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        try:
+            page.goto(url, timeout=90_000)
+            _open_notebook(page, notebook.name)
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+                1, timeout=90_000)   # the kernel has started
+            grid = page.locator(".gan-live-grid")
+            _wait_until_run(page, timeout=150, screenshot=tmp_path / "not_started.png", done=grid)
+            prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+
+            first_pixels = grid.screenshot()
+            first_src = grid.get_attribute("src")     # read after the screenshot: the same update, or a later one
+            expect(grid).not_to_have_attribute("src", first_src, timeout=60_000)   # a later update arrived
+            second_pixels = grid.screenshot()
+            assert "*" in prompt.inner_text(), "the cell had finished: the grid must change while it runs"
+            assert second_pixels != first_pixels, "the grid on screen did not change during training"
+            page.locator(".gan-live-view").screenshot(path=str(tmp_path / "live_view_running.png"))
+
+            (tmp_path / "course" / "notebooks" / "STOP").touch()               # let the training end
+            expect(page.locator(".jp-OutputArea-output", has_text="the view drew")).to_have_count(1, timeout=60_000)
+            expect(page.locator(".gan-live-view")).to_have_count(1)            # one view, updated in place
+            expect(grid).to_have_count(1)
+            expect(page.locator(".gan-live-status")).to_contain_text("finished")
+            assert grid.screenshot() != first_pixels
+            page.locator(".gan-live-view").screenshot(path=str(tmp_path / "live_view_final.png"))
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page showed, to debug
             raise

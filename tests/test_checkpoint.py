@@ -1,4 +1,5 @@
 """Checkpoints: round trip, SIGKILL and resume, corruption, unsafe files, mismatches, pruning."""
+import errno
 import os
 import signal
 import subprocess
@@ -10,9 +11,9 @@ import pytest
 import torch
 
 from gan_helpers import CheckpointError, fit, list_checkpoints, load_checkpoint
-from gan_helpers.checkpoint import save_checkpoint
+from gan_helpers.checkpoint import FORMAT, save_checkpoint
 
-from conftest import assert_same_weights, tiny_config, tiny_data, tiny_models, weights
+from conftest import assert_same_weights, fill_disk, tiny_config, tiny_data, tiny_models, weights
 
 WORKER = Path(__file__).with_name("_train_worker.py")
 
@@ -100,12 +101,12 @@ def test_mismatched_model_and_config_are_named(trained, mnist_small):
     _, _, cfg, _ = trained
     G = MLPGenerator(latent_dim=16, hidden_dims=(64,), batch_norm=True)
     D = MLPDiscriminator(hidden_dims=(32,))
-    cfg.lr_D = 1e-3
+    cfg.beta1 = 0.9         # (the learning rates may change on resume: see test_learning_rates_may_change_...)
     with pytest.raises(CheckpointError) as err:
         fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
     text = str(err.value)
     assert "G.hidden_dims: checkpoint has [32], now [64]" in text
-    assert "config.lr_D: checkpoint has 0.0002, now 0.001" in text
+    assert "config.beta1: checkpoint has 0.5, now 0.9" in text
     assert "D." not in text  # D matches
 
 
@@ -148,3 +149,211 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
 def test_missing_checkpoint_folder_is_explained(tmp_path):
     with pytest.raises(CheckpointError, match="No checkpoint"):
         load_checkpoint(tmp_path)
+
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+def test_a_checkpoint_of_release_0_1_0_loads_and_resumes_exactly(tmp_path):
+    """tests/fixtures/checkpoint_v0.1.0_epoch1.pt was written by gan_helpers 0.1.0 (before the checkpoint
+    format had a module of its own): a 7x7 MLP GAN after 1 of 2 epochs of 2 steps. Resumed today, the
+    second epoch must give exactly the weights that 0.1.0 itself reached (checkpoint_v0.1.0_epoch2_G.pt)."""
+    import shutil
+
+    import torch.nn.functional as F
+
+    from gan_helpers import MLPDiscriminator, MLPGenerator, TensorBatches, TrainConfig, load_generator, load_mnist
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "checkpoint_v0.1.0_epoch1.pt", folder / "epoch001_step0000002.pt")
+    state = load_checkpoint(folder)
+    assert state["epoch"] == 1 and state["step"] == 2 and state["models"]["G"]["class"] == "MLPGenerator"
+    G = load_generator(folder)
+    assert G.hparams["img_shape"] == [1, 7, 7] and not G.training
+
+    images = F.avg_pool2d(load_mnist(limit=64)[0].float(), 4).round().to(torch.uint8)   # the 0.1.0 run's data
+    G = MLPGenerator(latent_dim=4, hidden_dims=(8,), img_shape=(1, 7, 7), batch_norm=True)
+    D = MLPDiscriminator(img_shape=(1, 7, 7), hidden_dims=(8,))
+    cfg = TrainConfig(epochs=2, batch_size=16, n_samples=4, device="cpu", seed=0, max_steps_per_epoch=2,
+                      checkpoint_dir=str(folder))
+    history = fit(G, D, TensorBatches(images, batch_size=16), cfg, progress=False, resume=True)
+    assert history.epoch_ends == [2, 4]
+    assert_same_weights(weights(G), torch.load(FIXTURES / "checkpoint_v0.1.0_epoch2_G.pt"))
+
+
+def test_load_generator_from_a_file_a_checkpoint_folder_and_a_run_folder(trained, tmp_path):
+    from gan_helpers import draw_samples, load_generator, sample_z
+    G, _, cfg, _ = trained
+    newest = list_checkpoints(cfg.checkpoint_dir)[-1]
+    z = sample_z(8, G.latent_dim, seed=0)
+    for source in (newest, cfg.checkpoint_dir, Path(cfg.checkpoint_dir).parent):   # the run folder holds ckpt/
+        if source == Path(cfg.checkpoint_dir).parent:
+            Path(cfg.checkpoint_dir).rename(source / "checkpoints")
+            newest = list_checkpoints(source / "checkpoints")[-1]
+        loaded = load_generator(source)
+        assert loaded.checkpoint == {"path": str(newest), "epoch": 2, "step": 16, "metrics": {}}
+        assert not loaded.training and next(loaded.parameters()).device.type == "cpu"
+        assert torch.equal(draw_samples(loaded, z), draw_samples(G, z))
+
+
+def test_one_save_per_epoch_after_the_callbacks(mnist_small, tmp_path, monkeypatch):
+    import gan_helpers.train as train_module
+    events = []
+    save = train_module.save_training_state
+
+    def counting_save(run, **kwargs):
+        events.append(("save", run.epoch))
+        return save(run, **kwargs)
+    monkeypatch.setattr(train_module, "save_training_state", counting_save)
+
+    def measure(event, run):
+        if event == "epoch_end":
+            events.append(("epoch_end", run.epoch))
+            run.history.record_metrics(run.epoch, run.step, {"score": float(run.epoch)})
+    cfg = tiny_config(epochs=2, checkpoint_dir=str(tmp_path))
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[measure])
+    assert events == [("epoch_end", 1), ("save", 1), ("epoch_end", 2), ("save", 2)]
+    assert load_checkpoint(tmp_path)["history"]["metrics"][-1] == {"epoch": 2, "step": 16, "score": 2.0}
+
+
+def test_a_crash_between_the_callbacks_and_the_save_repeats_the_epoch_exactly(mnist_small, tmp_path):
+    """Killed after epoch 2's callbacks but before its checkpoint: the resume starts from epoch 1's
+    checkpoint, trains epoch 2 again to the same weights, and calls its callbacks again."""
+    cfg = tiny_config(epochs=3)
+    G_ref, D_ref = tiny_models()
+    reference = fit(G_ref, D_ref, tiny_data(mnist_small, cfg), cfg, progress=False)
+
+    class Crash(Exception):
+        pass
+
+    seen = []
+
+    def crash_once(event, run):
+        if event == "epoch_end":
+            seen.append(run.epoch)
+            if run.epoch == 2 and seen.count(2) == 1:
+                raise Crash
+    cfg = tiny_config(epochs=3, checkpoint_dir=str(tmp_path))
+    G, D = tiny_models()
+    with pytest.raises(Crash):
+        fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[crash_once])
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["epoch001_step0000008.pt"]
+    G, D = tiny_models(seed=9)
+    history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True, callbacks=[crash_once])
+    assert seen == [1, 2, 2, 3]
+    assert_same_weights(weights(G), weights(G_ref))
+    assert history.loss_D == reference.loss_D and history.epoch_ends == [8, 16, 24]
+
+
+# ---- failures a learner can act on (issue 16) ---------------------------------------------------------------------
+
+def test_temporary_names_are_unique_per_process_and_save(tmp_path, monkeypatch):
+    """Two processes saving the same checkpoint name must not share a temporary file (defect 1)."""
+    from gan_helpers.data import files
+    renamed, real_replace = [], os.replace
+
+    def spy(source, target):
+        renamed.append(Path(source).name)
+        real_replace(source, target)
+    monkeypatch.setattr(files.os, "replace", spy)
+    for _ in range(2):
+        save_checkpoint({"x": torch.ones(1)}, tmp_path / "epoch001_step0000004.pt")
+    assert len(set(renamed)) == 2 and all(name.startswith(f".epoch001_step0000004.pt.{os.getpid()}-")
+                                          for name in renamed)
+
+
+def test_learning_rates_may_change_on_resume_and_the_optimizers_use_them(trained, mnist_small):
+    """The standard fix after a NaN stop: resume with lower learning rates (defect 2)."""
+    _, _, cfg, _ = trained
+    assert load_checkpoint(cfg.checkpoint_dir)["opt_G"]["param_groups"][0]["lr"] == 2e-4
+    cfg.epochs, cfg.lr_G, cfg.lr_D, cfg.max_steps_per_epoch = 3, 5e-5, 1e-4, 4
+    rates = []
+
+    def note_rates(event, run):
+        if event == "fit_start":
+            rates.append((run.opt_G.param_groups[0]["lr"], run.opt_D.param_groups[0]["lr"]))
+    G, D = tiny_models()
+    history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True, callbacks=[note_rates])
+    assert rates == [(5e-5, 1e-4)] and history.epoch_ends == [8, 16, 20]
+    state = load_checkpoint(cfg.checkpoint_dir)
+    assert state["opt_G"]["param_groups"][0]["lr"] == 5e-5 and state["config"]["lr_D"] == 1e-4
+
+
+def test_a_checkpoint_with_non_finite_numbers_is_refused_on_resume(trained, mnist_small):
+    """A checkpoint written before the checks existed may hold inf in Adam's state: never trained from (defect 2)."""
+    _, _, cfg, _ = trained
+    state = load_checkpoint(cfg.checkpoint_dir)
+    del state["path"]
+    next(iter(state["opt_D"]["state"].values()))["exp_avg_sq"].fill_(float("inf"))
+    bad = save_checkpoint(state, Path(cfg.checkpoint_dir) / "epoch003_step0000024.pt")
+    cfg.epochs = 4
+    G, D = tiny_models()
+    with pytest.raises(CheckpointError, match="opt_D's state holds inf") as err:
+        fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
+    assert str(bad) in str(err.value)
+
+
+def test_a_text_file_and_a_checkpoint_missing_keys_are_clear_errors(tmp_path):
+    """Defect 4: a text file gave `KeyError: 105`, a checkpoint without its models `KeyError: 'models'`."""
+    from gan_helpers import load_generator
+    text = tmp_path / "epoch001_step0000001.pt"
+    text.write_text("hello, this is a text file\n" * 3)
+    with pytest.raises(CheckpointError, match="corrupt or incomplete"):
+        load_checkpoint(text)
+    partial = save_checkpoint({"G": {}, "epoch": 1, "step": 1}, tmp_path / "partial.pt")
+    with pytest.raises(CheckpointError, match="incomplete gan_helpers checkpoint: it lacks models"):
+        load_generator(partial)
+    partial = save_checkpoint({"models": {"G": {}, "D": {}}, "G": {}}, tmp_path / "partial.pt")
+    cfg = tiny_config(checkpoint_dir=str(tmp_path))
+    with pytest.raises(CheckpointError, match="it lacks D, opt_G, opt_D, epoch, step, batch_in_epoch, rng"):
+        fit(*tiny_models(), [], cfg, progress=False, resume=partial)
+
+
+class _CallsOsSystem:
+    """Unpickled without weights_only, this runs a shell command: what a malicious checkpoint does."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_pickle_that_calls_os_system_is_refused_as_unsafe_without_torchs_advice(tmp_path):
+    """Defect 5: called "corrupt or incomplete", and torch's advice to re-run with weights_only=False repeated."""
+    marker = tmp_path / "PWNED"
+    path = tmp_path / "epoch001_step0000001.pt"
+    torch.save({"format": FORMAT, "payload": _CallsOsSystem(marker)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    text = str(err.value)
+    assert "would run code" in text and "system" in text     # names what it would call (posix.system)
+    assert "corrupt" not in text and "weights_only=False" not in text and "Re-running" not in text
+    assert not marker.exists()
+
+
+def test_a_full_disk_during_a_save_is_an_os_error_that_leaves_nothing(tmp_path, monkeypatch):
+    """Defect 4: torch reports a full disk as RuntimeError('[enforce fail at inline_container.cc...')."""
+    good = save_checkpoint({"x": torch.ones(1000)}, tmp_path / "epoch001_step0000001.pt")
+    fill_disk(monkeypatch, after_bytes=100)
+    with pytest.raises(OSError) as err:
+        save_checkpoint({"x": torch.zeros(1000)}, good)
+    assert err.value.errno == errno.ENOSPC and str(good) in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == [good.name]
+    monkeypatch.undo()
+    assert torch.equal(load_checkpoint(good)["x"], torch.ones(1000))
+
+
+def test_resume_removes_temporary_files_left_by_a_killed_save(trained, mnist_small):
+    """Defect 8: a kill during a save leaves an orphan temporary file that resume never removed."""
+    _, _, cfg, _ = trained
+    folder = Path(cfg.checkpoint_dir)
+    for name in (".epoch003_step0000024.pt.12345-0a1b2c3d.tmp", ".epoch002_step0000011.pt.tmp"):
+        (folder / name).write_bytes(b"half-written")
+    (folder / "notes.txt").write_text("mine")                        # not ours: left alone
+    cfg.epochs = 3
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch002_step0000016.pt", "epoch003_step0000024.pt",
+                                                        "notes.txt"]

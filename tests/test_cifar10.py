@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED_DATA, write_cifar_folder
 from gan_helpers import CIFAR10NotFoundError, load_cifar10
 from gan_helpers.data import cifar10
+
+from conftest import SHARED_DATA, write_cifar_folder
 
 
 @pytest.fixture(scope="module")

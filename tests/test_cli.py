@@ -1,12 +1,17 @@
 """The command line, run as a learner would, in a short mode."""
+import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 
 import pytest
 from PIL import Image
 
-from conftest import REPO, SHARED_DATA
+from gan_helpers import list_checkpoints
+
+from conftest import REPO, SHARED_DATA, intercept_writes
 
 
 def cli(*args):
@@ -71,9 +76,11 @@ def test_conditional_preset_samples_a_chosen_class_and_explains_bad_labels(tmp_p
     assert seven.returncode == 0 and "class 7" in seven.stdout, seven.stderr
     three = cli("sample", str(out / "checkpoints"), "--n", "9", "--seed", "1", "--label", "3", "--out",
                 str(tmp_path / "three.png"))
+    assert three.returncode == 0 and "class 3" in three.stdout, three.stderr
     assert Image.open(tmp_path / "seven.png").tobytes() != Image.open(tmp_path / "three.png").tobytes()
     every = cli("sample", str(out / "checkpoints"), "--n", "20", "--out", str(tmp_path / "all.png"))
-    assert every.returncode == 0 and Image.open(tmp_path / "all.png").size == (10 * 30 + 2, 2 * 30 + 2)  # a column per class
+    # a column per class
+    assert every.returncode == 0 and Image.open(tmp_path / "all.png").size == (10 * 30 + 2, 2 * 30 + 2)
     bad = cli("sample", str(out / "checkpoints"), "--label", "10", "--out", str(tmp_path / "x.png"))
     assert bad.returncode == 1 and "between 0 and 9" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -90,3 +97,161 @@ def test_label_on_an_unconditional_checkpoint_and_wgan_options_on_a_batchnorm_cr
     sn = cli("train", "mnist-sngan", *short, "--features", "8", "--lr-D", "4e-4", "--d-steps", "2", "--out",
              str(tmp_path / "sn"))
     assert sn.returncode == 0, sn.stderr
+
+
+# ---- failures a learner can act on (issue 16): the CLI in this process, for speed --------------------------------
+
+SHORT = ["--limit", "256", "--batch-size", "32", "--max-steps", "2", "--quiet"]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """main() in this process: (exit code, stdout, stderr)."""
+    from gan_helpers.cli import main
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err: str) -> bool:
+    return err.count("error: ") == 1 and "Traceback" not in err
+
+
+def add_callback(monkeypatch, callback):
+    """Let the CLI's fit call `callback` too (a Ctrl-C or SIGTERM at a chosen step)."""
+    import gan_helpers.cli as cli
+    real_fit = cli.fit
+
+    def fit(*args, callbacks=(), **kwargs):
+        return real_fit(*args, callbacks=[*callbacks, callback], **kwargs)
+    monkeypatch.setattr(cli, "fit", fit)
+
+
+def signal_at_step(signum, step):
+    return lambda event, run: os.kill(os.getpid(), signum) if event == "step_end" and run.step == step else None
+
+
+@pytest.mark.parametrize("place", ["under a file", "read-only"])
+def test_an_unwritable_out_is_refused_before_any_data_or_training(tmp_path, capsys, monkeypatch, place):
+    """Defect 3: found only after a whole epoch had trained, then shown as a raw traceback."""
+    import gan_helpers.presets as presets
+    if place == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes to read-only folders")
+        out = tmp_path / "locked" / "run"
+        (tmp_path / "locked").mkdir(mode=0o500)
+    else:
+        (tmp_path / "a_file").write_text("")
+        out = tmp_path / "a_file" / "run"
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data was loaded before --out was checked")
+    monkeypatch.setattr(presets, "load_mnist", no_data)
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", *SHORT, "--out", out)
+    assert code == 1 and one_error_line(err) and str(out) in err and "Cannot write" in err
+
+
+def test_cli_messages_name_flags_and_the_nan_stop_can_be_followed(tmp_path, capsys):
+    """Defects 6 and 2: Python advice (resume='...', fit(..., resume=True), TrainConfig) at the command line; a
+    corrupt newest checkpoint next to a good older one; the NaN stop's advice refused on resume."""
+    out = tmp_path / "run"
+    short = [*SHORT, "--out", out]
+    assert run_cli(capsys, "train", "mnist-mlp", "--epochs", "2", *short)[0] == 0
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "2", *short)        # again, no --resume
+    assert code == 1 and one_error_line(err) and "--resume" in err and "fit(" not in err
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "3", "--resume", "--d-steps", "2", *short)
+    assert code == 1 and "config.d_steps: checkpoint has 1, now 2" in err and "--out" in err
+    assert "TrainConfig" not in err and "checkpoint_dir" not in err
+
+    older, newest = list_checkpoints(out / "checkpoints")
+    newest.write_bytes(newest.read_bytes()[:1000])                                      # a cut copy
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "3", "--resume", *short)
+    assert code == 1 and one_error_line(err) and f"--resume-from {older}" in err and "resume=" not in err
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "3", "--resume-from", older, *short)
+    assert code == 0, err
+
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "4", "--resume", "--lr-G", "1e20", *short)
+    good = list_checkpoints(out / "checkpoints")[-1]
+    assert code == 1 and one_error_line(err) and good.name == "epoch003_step0000006.pt"   # (a NaN loss, here)
+    assert f"The last good checkpoint is {good}" in err and f"--resume-from {good} --lr-G" in err
+    assert "fit(" not in err and "cfg." not in err
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "4", "--resume-from", good, "--lr-G", "1e-4",
+                           *short)
+    assert code == 0, err
+
+
+def test_sigterm_and_a_second_ctrl_c_during_the_save_end_the_cli_with_143_and_130(tmp_path, capsys, monkeypatch):
+    """Defects 9 and 4: SIGTERM saves like Ctrl-C; a second Ctrl-C during that save gave a RuntimeError, exit 1."""
+    class Terminated(Exception):
+        pass
+
+    def unhandled(signum, frame):
+        raise Terminated
+    previous = signal.signal(signal.SIGTERM, unhandled)      # fail the test, not end the run, if unhandled
+    out = tmp_path / "run"
+    try:
+        add_callback(monkeypatch, signal_at_step(signal.SIGTERM, 3))
+        code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "2", *SHORT, "--out", out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 143 and "Traceback" not in err and "--resume" in err and "fit(" not in err
+    saved = ["epoch001_step0000002.pt", "epoch001_step0000003.pt"]         # epoch 1's end, then the SIGTERM's
+    assert [p.name for p in list_checkpoints(out / "checkpoints")] == saved
+
+    monkeypatch.undo()
+    writes = []
+
+    def ctrl_c_again(data):
+        writes.append(data)
+        if len(writes) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def ctrl_c_twice(event, run):
+        if event == "step_end" and run.step == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+            intercept_writes(monkeypatch, ctrl_c_again)
+    add_callback(monkeypatch, ctrl_c_twice)
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "3", "--resume", *SHORT, "--out", out)
+    assert code == 130 and "Traceback" not in err and "at once" in err and len(writes) == 3
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == saved   # no half file, no lock
+
+
+def test_resume_redraws_missing_sample_grids(tmp_path, capsys):
+    """Defect 8: a kill between a checkpoint and its epoch's grid (as older versions saved them) left the grid
+    missing forever after a resume."""
+    out = tmp_path / "run"
+    assert run_cli(capsys, "train", "mnist-mlp", "--epochs", "2", *SHORT, "--out", out)[0] == 0
+    grid = out / "samples" / "epoch_002.png"
+    drawn = grid.read_bytes()
+    grid.unlink()
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "3", "--resume", *SHORT, "--out", out)
+    assert code == 0, err
+    assert grid.read_bytes() == drawn and (out / "samples" / "epoch_003.png").is_file()
+
+
+def test_resuming_mid_epoch_with_a_smaller_limit_is_one_line(tmp_path, capsys, monkeypatch):
+    """Defect 4: a bare StopIteration."""
+    out = tmp_path / "run"
+    add_callback(monkeypatch, signal_at_step(signal.SIGINT, 3))
+    short = ["--limit", "256", "--batch-size", "32", "--quiet", "--out", out]
+    assert run_cli(capsys, "train", "mnist-mlp", "--epochs", "1", *short)[0] == 130
+    monkeypatch.undo()
+    code, _, err = run_cli(capsys, "train", "mnist-mlp", "--epochs", "1", "--resume", "--limit", "64",
+                           "--batch-size", "32", "--quiet", "--out", out)
+    assert code == 1 and one_error_line(err) and "--limit" in err and "only 2" in err
+
+
+def test_quiet_hides_the_decoding_bar_and_the_printed_sample_command_is_quoted(tmp_path, capsys):
+    """Defect 9: --quiet showed the image-decoding bar; the printed command broke on paths with spaces."""
+    faces = tmp_path / "my faces"
+    faces.mkdir()
+    for i in range(4):
+        Image.new("RGB", (64, 64), (60 * i, 20, 200)).save(faces / f"{i}.png")
+    out = tmp_path / "my run"
+    code, printed, err = run_cli(capsys, "train", "anime-dcgan", "--data", faces, "--features", "8", "--epochs", "1",
+                                 "--batch-size", "4", "--quiet", "--out", out)
+    assert code == 0, err
+    assert "decoding" not in err and "it/s" not in err and "img/s" not in err
+    command = f"python -m gan_helpers sample {shlex.quote(str(out / 'checkpoints'))} --out " \
+              f"{shlex.quote(str(out / 'new.png'))}"
+    assert command in printed
+    assert shlex.split(command)[4] == str(out / "checkpoints")

@@ -2,8 +2,15 @@
 import pytest
 import torch
 
-from gan_helpers import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, balanced_labels,
-                         build_model, model_spec)
+from gan_helpers import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    balanced_labels,
+    build_model,
+    model_spec,
+)
 
 PAIRS = {
     "mlp": lambda: (MLPGenerator(latent_dim=16, hidden_dims=(32,), num_classes=10),

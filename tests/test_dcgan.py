@@ -5,8 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_helpers import (DCGANDiscriminator, DCGANGenerator, TensorBatches, build_model, dcgan_init, fit,
-                         model_spec)
+from gan_helpers import DCGANDiscriminator, DCGANGenerator, TensorBatches, build_model, dcgan_init, fit, model_spec
 from gan_helpers.models.dcgan import CHANNELS, SIZES
 
 from conftest import SHARED_DATA, tiny_config

@@ -3,8 +3,19 @@ conditional models: they train, they refuse what cannot work, and old checkpoint
 import pytest
 import torch
 
-from gan_helpers import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, TensorBatches, fit,
-                         gan_step, gradient_penalty, load_checkpoint, load_mnist, sample_z)
+from gan_helpers import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    TensorBatches,
+    fit,
+    gan_step,
+    gradient_penalty,
+    load_checkpoint,
+    load_mnist,
+    sample_z,
+)
 from gan_helpers.losses import loss_functions
 
 from conftest import assert_same_weights, tiny_config, weights
@@ -98,10 +109,11 @@ def test_conditional_models_need_labelled_batches_and_matching_classes(mnist_lab
     images, labels = mnist_labelled
     G, D = dcgan_pair(num_classes=10)
     with pytest.raises(ValueError, match=r"TensorBatches\(images, labels=labels"):
-        fit(G, D, TensorBatches(images, batch_size=32), tiny_config(epochs=1), progress=False)
+        fit(G, D, TensorBatches(images, batch_size=32), tiny_config(epochs=1, batch_size=32), progress=False)
     G_plain, _ = dcgan_pair()
     with pytest.raises(ValueError, match="num_classes=0 but D has num_classes=10"):
-        fit(G_plain, D, TensorBatches(images, labels=labels, batch_size=32), tiny_config(epochs=1), progress=False)
+        fit(G_plain, D, TensorBatches(images, labels=labels, batch_size=32), tiny_config(epochs=1, batch_size=32),
+            progress=False)
 
 
 def test_unconditional_models_ignore_labels_in_the_batches(mnist_labelled):

@@ -1,5 +1,4 @@
 """The image-folder data set: real anime faces, broken and unusual files, and the cache."""
-import shutil
 import zipfile
 
 import numpy as np
@@ -10,7 +9,7 @@ from PIL import Image
 from gan_helpers import load_image_folder
 from gan_helpers.data import default_cache_path
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, fill_disk
 
 SAMPLE_ZIP = SHARED_DATA / "anime_faces_sample.zip"
 
@@ -74,7 +73,7 @@ def test_odd_files_are_converted_or_skipped_and_reported(odd_folder, tmp_path):
     assert [p.split("/")[-1] for p in data.ignored] == ["notes.txt"]
     messages = " ".join(str(w.message) for w in caught)
     assert "2 of the files" in messages and "cut.jpg" in messages and "notes.txt" in messages
-    by_name = dict(zip(names, data.images))
+    by_name = dict(zip(names, data.images, strict=True))
     grey, transparent, wide = by_name["grey.bmp"], by_name["transparent.png"], by_name["wide.jpg"]
     assert grey.shape == (3, 16, 16) and (grey == 77).all()                  # grayscale -> equal RGB
     assert (transparent[:, :, :7] == 255).all()                              # transparent -> white
@@ -129,3 +128,28 @@ def test_a_read_only_place_for_the_cache_only_warns(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="Could not write the cache"):
         data = load_image_folder(folder, size=8, progress=False)
     assert data.images.shape == (1, 3, 8, 8)
+
+
+def test_16_bit_pngs_are_scaled_not_clipped(tmp_path):
+    """Defect 7: 16-bit greyscale PNGs were clipped to near-white (mean 254.7 of 255 from random 0-65535 data)."""
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    values = np.random.default_rng(0).integers(0, 65536, size=(16, 16), dtype=np.uint16)
+    Image.fromarray(values).save(folder / "sixteen.png")
+    assert Image.open(folder / "sixteen.png").mode.startswith("I")          # Pillow reads it as 16/32-bit integers
+    decoded = load_image_folder(folder, size=16, cache=False, progress=False).images[0]
+    expected = torch.from_numpy((values / 257).round().astype(np.uint8))
+    assert decoded.shape == (3, 16, 16) and (decoded == expected).all()     # every channel: the scaled grey
+    assert 100 < decoded.float().mean() < 155
+
+
+def test_a_full_disk_while_writing_the_cache_only_warns(tmp_path, monkeypatch):
+    """Defect 4: torch reports a full disk as RuntimeError, so the cache's `except OSError` never ran."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    fill_disk(monkeypatch, after_bytes=100)
+    with pytest.warns(UserWarning, match="Could not write the cache"):
+        data = load_image_folder(folder, size=8, progress=False)
+    assert data.images.shape == (1, 3, 8, 8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pics"]           # no half-written cache

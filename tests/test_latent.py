@@ -5,9 +5,19 @@ import pytest
 import torch
 from torch import nn
 
-from gan_helpers.latent import (Directions, coordinate_directions, find_layer, ganspace_directions,
-                                interpolation_path, latent_analogy, layer_activations, lerp, slerp, z_from_seed)
+from gan_helpers.latent import (
+    Directions,
+    coordinate_directions,
+    find_layer,
+    ganspace_directions,
+    interpolation_path,
+    latent_analogy,
+    layer_activations,
+    lerp,
+    slerp,
+)
 from gan_helpers.models import DCGANGenerator, MLPGenerator
+from gan_helpers.sampling import z_from_seed
 
 
 def test_the_same_seed_gives_the_same_z():

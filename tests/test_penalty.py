@@ -52,7 +52,8 @@ def test_one_interpolation_weight_per_image_not_per_pixel():
 
 
 def test_points_lie_on_the_line_between_the_two_images():
-    x_real, x_fake = torch.randn(16, 1, 5, 5), torch.randn(16, 1, 5, 5)
+    x_real = torch.randn(16, 1, 5, 5, generator=torch.Generator().manual_seed(0))
+    x_fake = x_real + 1 + torch.rand(16, 1, 5, 5)          # far enough apart that the ratio below is exact
     x_hat = interpolate(x_real, x_fake)
     # x_hat - x_fake = eps * (x_real - x_fake) with one eps per image: the ratio is constant within an image.
     ratio = ((x_hat - x_fake) / (x_real - x_fake)).flatten(1)
@@ -83,3 +84,30 @@ def test_penalty_trains_D_and_not_G():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="same shape"):
         interpolate(torch.zeros(2, 1, 4, 4), torch.zeros(3, 1, 4, 4))
+
+
+def test_r1_of_a_linear_critic_is_the_squared_norm_of_its_weights():
+    from gan_helpers.penalty import r1_penalty
+    w = torch.tensor([[[3.0, 0.0], [0.0, 4.0]]])          # ||w||^2 = 25 over all of an image's numbers
+    D = LinearCritic(w)
+    r1 = r1_penalty(D, torch.randn(8, 1, 2, 2))
+    torch.testing.assert_close(r1, torch.tensor(25.0))    # zero-centred: no "- 1" as in WGAN-GP
+    (grad_w,) = torch.autograd.grad(r1, D.w)              # d/dw ||w||^2 = 2 w
+    torch.testing.assert_close(grad_w, 2 * w)
+
+
+def test_r1_is_per_image_and_zero_for_a_flat_critic():
+    from gan_helpers.penalty import r1_penalty
+
+    class Quadratic(nn.Module):                           # D(x) = a * sum(x^2): gradient 2 a x, per image
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor(0.5))
+
+        def forward(self, x):
+            return self.a * x.pow(2).flatten(1).sum(1)
+    x = torch.randn(6, 2, 3, 3)
+    expected = x.flatten(1).pow(2).sum(1).mean()          # |2 * 0.5 * x|^2 = |x|^2, averaged over images
+    torch.testing.assert_close(r1_penalty(Quadratic(), x), expected)
+    flat = LinearCritic(torch.zeros(1, 2, 2))
+    assert r1_penalty(flat, torch.randn(4, 1, 2, 2)).item() == 0.0

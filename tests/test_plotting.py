@@ -6,8 +6,16 @@ from PIL import Image
 
 matplotlib.use("Agg")
 
-from gan_helpers import History, image_grid, plot_history, save_gif, save_grid, show_grid, summary  # noqa: E402
-from gan_helpers import from_unit_range  # noqa: E402
+from gan_helpers import (  # noqa: E402
+    History,
+    from_unit_range,  # noqa: E402
+    image_grid,
+    plot_history,
+    save_gif,
+    save_grid,
+    show_grid,
+    summary,
+)
 
 
 @pytest.mark.parametrize("channels", [1, 3])

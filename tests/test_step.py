@@ -44,3 +44,32 @@ def test_same_seed_same_step(mnist_small):
         torch.manual_seed(5)
         return gan_step(G, D, opt_G, opt_D, mnist_small[:32].float() / 127.5 - 1)
     assert run() == run()
+
+
+def test_augment_transforms_every_image_D_sees_real_and_fake_in_both_updates(mnist_small):
+    G, D = tiny_models()
+    opt_G, opt_D = optimizers(G, D)
+    x_real = mnist_small[:32].float() / 127.5 - 1
+    seen = []
+
+    def record(x):
+        seen.append((x.requires_grad, x.grad_fn is not None))
+        return x.flip(-1)                                   # any differentiable change
+
+    gan_step(G, D, opt_G, opt_D, x_real, augment=record)
+    # D's update: the real batch, the detached fakes; G's update: the fakes with their graph (G learns
+    # through the transform). Without the third call, G would be trained against un-augmented images.
+    assert seen == [(False, False), (False, False), (True, True)]
+
+
+def test_r1_changes_only_Ds_update(mnist_small):
+    results = []
+    for r1_weight in (0.0, 5.0):
+        G, D = tiny_models(seed=2)
+        opt_G, opt_D = optimizers(G, D)
+        torch.manual_seed(0)
+        stats = gan_step(G, D, opt_G, opt_D, mnist_small[:32].float() / 127.5 - 1, r1_weight=r1_weight)
+        results.append((weights(D), stats))
+    (D_plain, plain), (D_r1, with_r1) = results
+    assert with_r1.loss_D > plain.loss_D                    # the penalty is added to loss_D (it is >= 0)
+    assert any(not torch.equal(D_plain[k], D_r1[k]) for k in D_plain)

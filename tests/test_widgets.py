@@ -9,11 +9,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_helpers.latent import coordinate_directions, ganspace_directions, z_from_seed
+from gan_helpers.latent import coordinate_directions, ganspace_directions
 from gan_helpers.models import DCGANGenerator, MLPGenerator
-from gan_helpers.train import draw_samples
-from gan_helpers.widgets import (LatentExplorer, enable_colab_widgets, generate, latent_explorer, png_bytes,
-                                 torch_threads)
+from gan_helpers.sampling import draw_samples, z_from_seed
+from gan_helpers.widgets import LatentExplorer, enable_colab_widgets, latent_explorer, png_bytes, torch_threads
 
 
 def pixels(png: bytes) -> torch.Tensor:
@@ -157,7 +156,7 @@ def test_a_conditional_generator_gets_a_class_selector(tmp_path):
     ex.class_selector.value = 2
     assert ex.image.value != start
     z = ex.current_z()[None]
-    assert torch.equal(generate(G, z, label=2), generate(G, z, label=2))
+    assert torch.equal(draw_samples(G, z, labels=2), draw_samples(G, z, labels=torch.tensor([2])))
     explorer = latent_explorer(G, n_sliders=2, save_dir=tmp_path)  # GANSpace samples every class
     assert len(explorer.sliders) == 2 and explorer.class_selector is not None
 

@@ -1,11 +1,13 @@
 """Data: MNIST from its IDX files, CIFAR-10 from its batch files, any image folder (decoded once,
-cached), and batches from memory."""
+cached), batches from memory, and where the files are (files.py, the ground floor)."""
 from .batches import TensorBatches, from_unit_range, to_unit_range
 from .cifar10 import CIFAR10NotFoundError, load_cifar10, read_cifar_batch
+from .files import atomic_save, default_data_root, shared_data_dir
 from .folder import ImageFolder, decode_image, default_cache_path, find_images, load_image_folder
 from .idx import IDXFormatError, read_idx
-from .mnist import MNISTNotFoundError, default_data_root, load_mnist
+from .mnist import MNISTNotFoundError, load_mnist
 
-__all__ = ["TensorBatches", "to_unit_range", "from_unit_range", "IDXFormatError", "read_idx", "MNISTNotFoundError",
-           "default_data_root", "load_mnist", "ImageFolder", "decode_image", "default_cache_path", "find_images",
-           "load_image_folder", "CIFAR10NotFoundError", "load_cifar10", "read_cifar_batch"]
+__all__ = ["TensorBatches", "to_unit_range", "from_unit_range", "atomic_save", "default_data_root", "shared_data_dir",
+           "IDXFormatError", "read_idx", "MNISTNotFoundError", "load_mnist", "ImageFolder", "decode_image",
+           "default_cache_path", "find_images", "load_image_folder", "CIFAR10NotFoundError", "load_cifar10",
+           "read_cifar_batch"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .mnist import default_data_root
+from .files import default_data_root
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 FOLDER, ARCHIVE = "cifar-10-batches-py", "cifar-10-python.tar.gz"
@@ -103,3 +103,20 @@ def load_cifar10(root: str | Path | None = None, *, train: bool = True, download
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return images, labels
+
+
+def write_cifar10_folder(x: np.ndarray, y: np.ndarray, root: str | Path) -> Path:
+    """The inverse of load_cifar10: x uint8 (N, 32, 32, 3), y (N,) as `root/cifar-10-batches-py/data_batch_1..5`,
+    the archive's layout, readable by load_cifar10 and torchvision alike (tests, benchmarks, stand-in data)."""
+    data = x.transpose(0, 3, 1, 2).reshape(len(x), -1)      # CIFAR rows: R plane, G plane, B plane
+    folder = Path(root) / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, part in enumerate(np.array_split(np.arange(len(x)), 5)):
+        rows, labels = data[part], y[part].tolist()
+        # The official files are Python 2 pickles: their keys read as bytes with encoding="bytes" (gan_helpers)
+        # and as str with encoding="latin1" (torchvision). Both spellings, one stored copy (pickle's memo).
+        batch = {b"batch_label": f"training batch {i + 1} of 5".encode(), b"data": rows, b"labels": labels,
+                 "batch_label": f"training batch {i + 1} of 5", "data": rows, "labels": labels}
+        with open(folder / f"data_batch_{i + 1}", "wb") as f:
+            pickle.dump(batch, f)
+    return folder

@@ -12,11 +12,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
-from ..checkpoint import atomic_save
+from .files import atomic_save
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 CACHE_FORMAT = "gan_helpers.image_cache/1"
@@ -47,9 +48,12 @@ def find_images(folder: str | Path) -> tuple[list[Path], list[Path]]:
 
 
 def decode_image(path: str | Path, size: int) -> torch.Tensor:
-    """One image file as uint8 (3, size, size): RGB (transparency over white), centre crop, resize."""
+    """One image file as uint8 (3, size, size): RGB (transparency over white, 16-bit grey scaled to 8 bits),
+    centre crop, resize."""
     with Image.open(path) as img:
         img.load()  # decode now: a truncated file fails here, not later
+        if img.mode.startswith("I"):            # 16-bit greyscale PNG: "I;16" or "I", values 0-65535
+            img = _grey_to_8_bits(img)
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
             rgba = img.convert("RGBA")
             img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -57,12 +61,22 @@ def decode_image(path: str | Path, size: int) -> torch.Tensor:
         return torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3).permute(2, 0, 1)
 
 
-def _fingerprint(paths: list[Path], size: int) -> str:
-    """Changes when a file is added, removed, renamed, rewritten, or the size asked for changes."""
+def _grey_to_8_bits(img: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image as 8-bit "L", scaled (convert("L") would clip everything above 255 to white)."""
+    values = np.asarray(img.convert("I"), dtype=np.float64)
+    return Image.fromarray((values / 257).round().clip(0, 255).astype(np.uint8), mode="L")
+
+
+def _fingerprint(folder: Path, paths: list[Path], size: int) -> str:
+    """Changes when a file is added, removed, renamed or changes its length, or the size asked for changes.
+
+    Only what survives unpacking the same archive again: paths relative to `folder` and file sizes, not
+    modification times or where the folder is. On Colab every session unzips the data anew (new times),
+    and the cache on Drive is still used. A file rewritten to exactly the same length goes unnoticed:
+    delete the cache after editing images in place."""
     digest = hashlib.sha1(f"{size}".encode())
     for p in paths:
-        stat = p.stat()
-        digest.update(f"{p}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(f"{p.relative_to(folder).as_posix()}\0{p.stat().st_size}\n".encode())
     return digest.hexdigest()
 
 
@@ -81,7 +95,7 @@ def load_image_folder(folder: str | Path, *, size: int, cache: str | Path | None
     and so are files that are not named like images; training never meets them.
     """
     paths, others = find_images(folder)
-    fingerprint = _fingerprint(paths, size)
+    fingerprint = _fingerprint(Path(folder), paths, size)
     cache_path = default_cache_path(folder, size) if cache is True else (Path(cache) if cache else None)
     if cache_path is not None and cache_path.is_file():
         try:

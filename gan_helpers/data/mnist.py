@@ -5,11 +5,11 @@ into the same folder, then an error that says which files to put where.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
+from .files import default_data_root
 from .idx import read_idx
 
 FILES = {
@@ -20,20 +20,6 @@ FILES = {
 
 class MNISTNotFoundError(FileNotFoundError):
     """The MNIST files are neither on disk nor downloadable."""
-
-
-DATA_ENV = "GAN_DATA_DIR"
-
-
-def default_data_root() -> Path:
-    """Where the data sets live: the folder named by the environment variable GAN_DATA_DIR when it
-    is set, else the repository's `data/` folder when running from a checkout, else `./data`."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
-    repo_data = Path(__file__).resolve().parents[2] / "data"
-    if (repo_data / "MNIST" / "raw").is_dir():
-        return repo_data
-    return Path("data")
 
 
 def _find(raw: Path, name: str) -> Path | None:

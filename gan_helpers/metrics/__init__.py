@@ -14,8 +14,14 @@ Images are (N, C, H, W), uint8 in [0, 255] (draw_samples, History.samples) or fl
 from .callback import MetricsCallback
 from .coverage import ModeCoverage, mode_coverage
 from .frechet import FeatureStats, feature_stats, frechet_distance, gaussian_frechet_distance
-from .inception import (InceptionFeatures, InceptionFID, InceptionWeightsError, find_inception_weights,
-                        inception_features, inception_fid)
+from .inception import (
+    InceptionFeatures,
+    InceptionFID,
+    InceptionWeightsError,
+    find_inception_weights,
+    inception_features,
+    inception_fid,
+)
 from .mnist import classify_mnist, mnist_fid, mnist_metrics, mnist_mode_coverage, mnist_reference_stats
 from .mnist_classifier import ClassifierWeightsError, MNISTClassifier, classify, load_mnist_classifier
 

@@ -12,6 +12,7 @@ small end: for S = 64 and features=64, G goes 4x4x512 -> 8x8x256 -> 16x16x128 ->
 Options for the stable-training and conditional chapters (defaults: the paper's DCGAN):
     D(norm="layer" | "instance" | "none")   another normalisation than BatchNorm (WGAN-GP's critic)
     D(spectral_norm=True)                    spectral normalisation of every conv (SNGAN)
+    D(bias=True)                             a bias in every conv (DCGAN leaves it out: BatchNorm cancels it)
     G(num_classes=10), D(num_classes=10)     class-conditional: G(z, labels), D(x, labels)
 """
 from __future__ import annotations
@@ -85,24 +86,27 @@ class DCGANDiscriminator(nn.Module):
 
     norm:           the layer after each inner conv: "batch" (DCGAN), "layer", "instance" or "none".
     spectral_norm:  spectral normalisation on every conv.
+    bias:           a bias in every conv. DCGAN has none (BatchNorm subtracts each channel's mean, so a
+                    bias before it does nothing); without normalisation D needs it (SNGAN: with norm="none"
+                    and no bias, the course's mnist-sngan collapsed to one digit).
     num_classes:    > 0 makes D conditional: D(x, labels), the label as num_classes extra input planes.
     """
 
     def __init__(self, *, img_size: int = 64, channels: int = 3, features: int = 64, norm: str = "batch",
-                 spectral_norm: bool = False, num_classes: int = 0):
+                 spectral_norm: bool = False, num_classes: int = 0, bias: bool = False):
         super().__init__()
         start, n_down = _plan(img_size, channels)
         self.img_shape, self.num_classes = (channels, img_size, img_size), num_classes
         self.hparams = {"img_size": img_size, "channels": channels, "features": features, "norm": norm,
-                        "spectral_norm": spectral_norm, "num_classes": num_classes}
+                        "spectral_norm": spectral_norm, "num_classes": num_classes, "bias": bias}
         layers: list[nn.Module] = [  # (B, C [+ num_classes], S, S) -> (B, features, S/2, S/2); no norm on the input
-            nn.Conv2d(channels + num_classes, features, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+            nn.Conv2d(channels + num_classes, features, 4, 2, 1, bias=bias), nn.LeakyReLU(0.2, True)]
         width = features
         for _ in range(n_down - 1):  # each block: (B, w, s, s) -> (B, 2w, s/2, s/2)
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), norm_layer(norm, width * 2),
+            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=bias), norm_layer(norm, width * 2),
                        nn.LeakyReLU(0.2, True)]
             width *= 2
-        layers += [nn.Conv2d(width, 1, start, 1, 0, bias=False)]  # (B, w, start, start) -> (B, 1, 1, 1)
+        layers += [nn.Conv2d(width, 1, start, 1, 0, bias=bias)]   # (B, w, start, start) -> (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)
         if spectral_norm:

@@ -38,7 +38,7 @@ def add_spectral_norm(model: nn.Module) -> nn.Module:
     Call it after the weights are initialised: the parametrisation keeps the initial weight as
     `weight.original` and divides it by its largest singular value on every forward pass.
     """
-    for name, layer in list(model.named_modules()):
+    for layer in list(model.modules()):
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             spectral_norm(layer)
     return model

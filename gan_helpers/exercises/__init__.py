@@ -1,0 +1,56 @@
+"""Exercise checks: each runs a learner's function on fixed inputs and prints a verdict that teaches.
+
+In every chapter a few pieces are exercises. The exercise cell holds the signature, a docstring and (in the
+learner's copy, written by scripts/make_exercises.py) a stub that raises NotImplementedError with a hint;
+the check cell after it calls one of the functions below:
+
+    from gan_helpers.exercises import check_d_step
+    check_d_step(d_step);
+
+A check compares with a closed form or the package, recognises typical mistakes by what they do (a
+gradient reaching G in D's step: a missing detach; an interpolation weight that changes within an image:
+eps drawn per pixel; a size off by one), prints ✓ what passed, or ✗ what was expected, what came out and
+the likely mistake, and returns a CheckResult (truthy when it passed). It never raises an AssertionError.
+
+CHECKS maps each exercise's name (the `# EXERCISE name` marker of its cell) to its check and the names the
+exercise cell defines, in the order the check takes them.
+"""
+from .adam import check_adam_step
+from .conditioning import check_D_input, check_G_input
+from .convolutions import check_conv_transpose_out, check_generator_block, check_generator_widths
+from .evaluation import check_coverage, check_frechet_distance
+from .image_dataset import check_image_dataset
+from .latent_space import check_ink_direction, check_slerp
+from .nearest import check_nearest_in
+from .report import CheckResult
+from .stability import check_gradient_penalty, check_power_iteration
+from .training_step import check_d_step, check_g_step, check_losses
+
+CHECKS = {
+    "losses": (check_losses, ("d_loss_from_logits", "g_loss_from_logits")),
+    "d_step": (check_d_step, ("d_step",)),
+    "g_step": (check_g_step, ("g_step",)),
+    "conv_transpose_out": (check_conv_transpose_out, ("conv_transpose_out",)),
+    "generator_block": (check_generator_block, ("generator_block",)),
+    "adam_step": (check_adam_step, ("adam_step",)),
+    "nearest_in": (check_nearest_in, ("nearest_in",)),
+    "image_dataset": (check_image_dataset, ("FaceFolder",)),
+    "generator_widths": (check_generator_widths, ("generator_widths",)),
+    "slerp": (check_slerp, ("my_slerp",)),
+    "ink_direction": (check_ink_direction, ("ink_direction",)),
+    "fid": (check_frechet_distance, ("fid_inline",)),
+    "coverage": (check_coverage, ("coverage",)),
+    "gradient_penalty": (check_gradient_penalty, ("gradient_penalty_inline",)),
+    "power_iteration": (check_power_iteration, ("power_iteration_step",)),
+    "G_input": (check_G_input, ("G_input",)),
+    "D_input": (check_D_input, ("D_input",)),
+}
+
+__all__ = [
+    "CHECKS", "CheckResult",
+    "check_losses", "check_d_step", "check_g_step",
+    "check_conv_transpose_out", "check_generator_block", "check_generator_widths",
+    "check_adam_step", "check_nearest_in", "check_image_dataset",
+    "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage",
+    "check_gradient_penalty", "check_power_iteration", "check_G_input", "check_D_input",
+]

@@ -1,0 +1,129 @@
+"""Checks for chapter 06's exercises: the Fréchet distance, and class coverage.
+
+    check_frechet_distance(fid_inline)   fid_inline(features_a, features_b) -> float
+    check_coverage(coverage)             coverage(predicted, num_classes=10, threshold=0.01)
+                                         -> (classes covered, normalised entropy)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..metrics import frechet_distance, mode_coverage
+from .report import Mismatch, as_float, call, close, describe, run_check
+
+
+def _stats(x: torch.Tensor, *, unbiased: bool = True):
+    mu = x.mean(0)
+    return mu, (x - mu).T @ (x - mu) / (len(x) - (1 if unbiased else 0))
+
+
+def _fid_variants(a: torch.Tensor, b: torch.Tensor) -> dict[str, tuple[float, str]]:
+    (mu_a, S_a), (mu_b, S_b) = _stats(a), _stats(b)
+    cross = torch.linalg.eigvals(S_a @ S_b).real.clamp(min=0).sqrt().sum()
+    mean_term = (mu_a - mu_b).square().sum()
+    right = (mean_term + S_a.trace() + S_b.trace() - 2 * cross).item()
+    (_, B_a), (_, B_b) = _stats(a, unbiased=False), _stats(b, unbiased=False)
+    biased = (mean_term + B_a.trace() + B_b.trace() - 2 * torch.linalg.eigvals(B_a @ B_b).real.clamp(min=0)
+              .sqrt().sum()).item()
+    return {
+        "no_factor_2": ((mean_term + S_a.trace() + S_b.trace() - cross).item(),
+                        "the cross term counts twice: - 2 Tr((S_a S_b)^(1/2))."),
+        "mean_not_squared": (((mu_a - mu_b).norm() + S_a.trace() + S_b.trace() - 2 * cross).item(),
+                             "the first term is the SQUARED distance of the means: .square().sum(), not .norm()."),
+        "elementwise_sqrt": ((mean_term + S_a.trace() + S_b.trace() - 2 * (S_a @ S_b).sqrt().trace()).item(),
+                             "(S_a S_b)^(1/2) is a MATRIX square root: sum the square roots of the eigenvalues of "
+                             "S_a @ S_b (torch.linalg.eigvals(...).real.clamp(min=0).sqrt().sum()), not .sqrt() of "
+                             "each entry."),
+        "sqrt_of_result": (math.sqrt(max(right, 0.0)), "FID is the squared distance: do not take its root."),
+        "biased_cov": (biased, "the covariance divides by N - 1 (the unbiased estimate), as the package does."),
+    }
+
+
+def check_frechet_distance(fid_inline):
+    """fid_inline(a, b) on a closed form (1-D Gaussians), three properties, and the package's frechet_distance."""
+
+    def body() -> str:
+        gen = torch.Generator().manual_seed(0)
+        a1 = 1 + 2 * torch.randn(100_000, 1, generator=gen, dtype=torch.float64)
+        b1 = 3 + 3 * torch.randn(100_000, 1, generator=gen, dtype=torch.float64)
+        mixing = torch.randn(16, 16, generator=gen, dtype=torch.float64)
+        x = torch.randn(600, 16, generator=gen, dtype=torch.float64) @ mixing
+        y = 0.5 + torch.randn(500, 16, generator=gen, dtype=torch.float64) @ (0.8 * mixing)
+        got = as_float(call(fid_inline, x, y), "fid_inline(x, y)")
+        want = frechet_distance(x, y)
+        if math.isnan(got):
+            raise Mismatch("NaN between two sets of correlated features", expected=f"{want:.4f}", got="nan",
+                           key="elementwise_sqrt",
+                           likely="(S_a S_b)^(1/2) is a MATRIX square root: sum the square roots of the eigenvalues "
+                                  "of S_a @ S_b (torch.linalg.eigvals(...).real.clamp(min=0).sqrt().sum()), not "
+                                  ".sqrt() of each entry.")
+        if not close(got, want, rtol=1e-5):
+            key, likely = "wrong", ("|mu_a - mu_b|^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2)), S the unbiased "
+                                    "covariances.")
+            for name, (value, explanation) in _fid_variants(x, y).items():
+                if close(got, value, rtol=1e-5):
+                    key, likely = name, explanation
+                    break
+            raise Mismatch("differs from the package's frechet_distance on correlated 16-D features",
+                           expected=f"{want:.6f}", got=f"{got:.6f}", likely=likely, key=key)
+        one_d = as_float(call(fid_inline, a1, b1), "fid_inline")
+        if abs(one_d - 5.0) > 0.15:
+            raise Mismatch("N(1, 2^2) against N(3, 3^2), 100,000 samples each",
+                           expected="about 5 = (1 - 3)^2 + (2 - 3)^2",
+                           got=f"{one_d:.4f}", likely="features of shape (N, d): the mean over dim 0.", key="one_d")
+        same = as_float(call(fid_inline, x, x), "fid_inline(x, x)")
+        shift = torch.linspace(-1, 1, 16, dtype=torch.float64)
+        shifted = as_float(call(fid_inline, x, x + shift), "fid_inline(x, x + c)")
+        if abs(same) > 1e-6 or not close(shifted, shift.square().sum().item(), rtol=1e-5):
+            raise Mismatch("a set against itself, or against itself shifted by c",
+                           expected=f"0 and |c|^2 = {shift.square().sum().item():.4f}",
+                           got=f"{same:.3g} and {shifted:.6f}",
+                           likely="check the cross term: for identical sets it equals Tr(S).", key="properties")
+        return (f"equals frechet_distance ({want:.3f}) on correlated features, gives {one_d:.3f} for N(1, 2^2) against "
+                "N(3, 3^2) (exactly 5 in the limit), 0 for a set against itself, and |c|^2 for a shift by c.")
+
+    return run_check("fid_inline", body)
+
+
+def check_coverage(coverage):
+    """coverage(predicted, num_classes, threshold) against the package's mode_coverage."""
+
+    def body() -> str:
+        cases = {
+            "every digit equally often": torch.arange(1000) % 10,
+            "only 1s and 7s": torch.tensor([1, 7] * 250),
+            "one digit": torch.full((300,), 4),
+            "a digit at 0.5%": torch.cat([torch.arange(990) % 9, torch.full((5,), 9)]),
+        }
+        for name, predicted in cases.items():
+            out = call(coverage, predicted, 10, 0.01)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise Mismatch("coverage returned something else than (classes covered, entropy)",
+                               expected="a tuple of 2", got=describe(out), likely="return covered, entropy",
+                               key="returns")
+            want = mode_coverage(predicted, 10, threshold=0.01)
+            covered, entropy = int(as_float(out[0], "classes covered")), as_float(out[1], "entropy")
+            if math.isnan(entropy):
+                raise Mismatch(f"entropy NaN for {name}", expected=f"{want.entropy:.4f}", got="nan",
+                               key="zero_log_zero",
+                               likely="0 log 0 is NaN in floating point: sum only over the classes with p > 0.")
+            if covered != want.classes_covered:
+                key, likely = "covered", "count the classes with p_k >= threshold."
+                if covered == sum(c > 0 for c in want.counts):
+                    key, likely = "no_threshold", "a class counts as covered only from 1% of the samples (threshold)."
+                raise Mismatch(f"classes covered for {name}", expected=str(want.classes_covered), got=str(covered),
+                               likely=likely, key=key)
+            if not close(entropy, want.entropy, atol=1e-6):
+                key, likely = "entropy", "H = -sum p_k log p_k / log(num_classes)."
+                if close(entropy, want.entropy * math.log(10), atol=1e-6):
+                    key, likely = "not_normalised", "divide by log(num_classes), so that 10 equal classes give 1."
+                elif close(entropy, -want.entropy, atol=1e-6) and want.entropy > 0:
+                    key, likely = "sign", "the minus sign: H = -sum p_k log p_k is positive."
+                raise Mismatch(f"entropy for {name}", expected=f"{want.entropy:.4f}", got=f"{entropy:.4f}",
+                               likely=likely, key=key)
+        return ("classes covered and the normalised entropy equal mode_coverage's for an even, a collapsed, a "
+                "one-digit and a nearly missing digit's set (0.5%, below the 1% threshold).")
+
+    return run_check("coverage", body)

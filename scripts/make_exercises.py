@@ -1,0 +1,153 @@
+"""Write the learner's copy of every chapter: exercises/NN_*.ipynb, with stubs where the solutions are.
+
+The notebooks in notebooks/ are the source: they hold the solutions, and CI runs them as they are. An
+exercise cell starts with `# EXERCISE name` and marks each piece the learner writes:
+
+    def d_step(G, D, opt_D, x_real, z):
+        \"\"\"The docstring says what to write.\"\"\"
+        # HINT: Make x_fake = G(z), then ...
+        # BEGIN SOLUTION
+        x_fake = G(z)
+        ...
+        # END SOLUTION
+
+In the learner's copy each BEGIN/END block becomes `raise NotImplementedError("<the hint>")` (the HINT
+lines go into it), and a collapsed markdown cell right after the exercise holds the solved cell, one
+click away. Nothing else changes, so the checks, the text and the rest of the notebook stay the same.
+
+    python scripts/make_exercises.py            # write exercises/*.ipynb
+    python scripts/make_exercises.py --check    # exit 1 if a copy is not what the source gives
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE, TARGET = REPO / "notebooks", REPO / "exercises"
+EXERCISE = re.compile(r"^# EXERCISE (\w+)")
+HINT, BEGIN, END = "# HINT:", "# BEGIN SOLUTION", "# END SOLUTION"
+
+
+def source_text(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def exercise_name(cell: dict) -> str | None:
+    """The name of an exercise cell (its `# EXERCISE name` first line), else None."""
+    if cell["cell_type"] != "code":
+        return None
+    match = EXERCISE.match(source_text(cell))
+    return match.group(1) if match else None
+
+
+def stub_code(code: str) -> str:
+    """The cell with every BEGIN/END SOLUTION block replaced by a NotImplementedError carrying its hint."""
+    out, hint, inside = [], [], False
+    for line in code.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(HINT):
+            hint.append(stripped[len(HINT):].strip())
+        elif stripped == BEGIN:
+            if inside:
+                raise ValueError(f"nested {BEGIN} in:\n{code}")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(_raise(indent, " ".join(hint) or "write this part."))
+            hint, inside = [], True
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{END} without {BEGIN} in:\n{code}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside or hint:
+        raise ValueError(f"an unclosed {BEGIN}, or a {HINT} line without a solution, in:\n{code}")
+    return "\n".join(out)
+
+
+def _raise(indent: str, message: str) -> list[str]:
+    """`raise NotImplementedError(message)`, on one line if it fits in 120 columns, else wrapped."""
+    one = f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    if len(one) <= 120:
+        return [one]
+    inner = indent + " " * 4
+    pieces = textwrap.wrap(message, 116 - len(inner), drop_whitespace=False, break_on_hyphens=False)
+    quoted = [inner + json.dumps(piece, ensure_ascii=False) for piece in pieces]
+    return [f"{indent}raise NotImplementedError("] + quoted[:-1] + [quoted[-1] + ")"]
+
+
+def solution_code(code: str) -> str:
+    """The solved cell without the markers (what the collapsed solution shows)."""
+    keep = [line for line in code.split("\n") if line.strip() not in (BEGIN, END)]
+    return "\n".join(line for line in keep if not line.strip().startswith(HINT))
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _markdown(cell_id: str, text: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _lines(text)}
+
+
+def learner_copy(notebook: dict, name: str) -> dict:
+    """The learner's copy of one source notebook (`name`: its file name in notebooks/)."""
+    cells = []
+    for i, cell in enumerate(notebook["cells"]):
+        exercise = exercise_name(cell)
+        if exercise is None:
+            cells.append(cell)
+            if i == 0:
+                cells.append(_markdown("learner-copy", (
+                    f"*This is the exercise copy of the chapter: the pieces marked **Exercise** are yours to write, "
+                    f"each followed by a check that says what is right or wrong, and by its solution, collapsed. It is "
+                    f"generated from [the solved notebook](../notebooks/{name}) by `scripts/make_exercises.py`; edit "
+                    f"that one.*")))
+            continue
+        code = source_text(cell)
+        cells.append({**cell, "source": _lines(stub_code(code))})
+        cells.append(_markdown(f"{cell['id']}-solution"[:64], (
+            "<details><summary><b>Solution</b> (click to open; try the check first)</summary>\n\n"
+            f"```python\n{solution_code(code)}\n```\n\n</details>")))
+    return {**notebook, "cells": cells}
+
+
+def dumps(notebook: dict) -> str:
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def copies() -> dict[Path, str]:
+    """Every learner's copy: target path -> its text."""
+    out = {}
+    for path in sorted(SOURCE.glob("[0-9][0-9]_*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        out[TARGET / path.name] = dumps(learner_copy(notebook, path.name))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if a copy is out of date")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in copies().items():
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    for path in stale:
+        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(REPO)}")
+    if args.check and stale:
+        print("Run: python scripts/make_exercises.py")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The generators shipped with the package: loaded by name, small, measured, and never resumable."""
+import pytest
+import torch
+
+from gan_helpers import CheckpointError, fit, load_generator, sample_z
+from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, resolve_generator, save_generator, shipped_generator_path
+
+from conftest import tiny_config, tiny_data, tiny_models
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_a_shipped_generator_loads_by_name_in_float32_and_draws_digits(name):
+    G = load_generator(name)
+    assert not G.training and all(p.dtype == torch.float32 for p in G.parameters())
+    assert G.checkpoint["path"] == str(shipped_generator_path(name)) and G.checkpoint["epoch"] >= 5
+    metrics = G.checkpoint["metrics"]
+    assert metrics["classes_covered"] == 10 and metrics["mnist_fid"] < 250, metrics   # digits of every class
+    labels = torch.arange(4) if G.num_classes else None
+    with torch.no_grad():
+        x_fake = G(sample_z(4, G.latent_dim, seed=0), *([labels] if labels is not None else []))
+    assert x_fake.shape == (4, 1, 28, 28) and x_fake.abs().max() <= 1
+
+
+def test_the_package_weights_stay_under_4_mb():
+    total = sum(p.stat().st_size for p in WEIGHTS_DIR.glob("*.pt"))
+    assert {p.stem for p in WEIGHTS_DIR.glob("*.pt")} >= set(SHIPPED)
+    assert total < 4_000_000, f"{total:,} bytes in {WEIGHTS_DIR}"
+
+
+def test_names_paths_and_unknown_names(tmp_path, monkeypatch):
+    assert resolve_generator("mnist-mlp") == WEIGHTS_DIR / "mnist-mlp.pt"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mnist-mlp").mkdir()                      # a folder of one's own with that name comes first
+    assert resolve_generator("mnist-mlp") == tmp_path.joinpath("mnist-mlp").relative_to(tmp_path)
+    with pytest.raises(ValueError, match="ships"):
+        shipped_generator_path("celeba-dcgan")
+
+
+def test_a_g_only_file_samples_like_its_generator_but_cannot_be_resumed(tmp_path, mnist_small):
+    cfg = tiny_config(epochs=1, max_steps_per_epoch=2)
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
+    path = save_generator(G, tmp_path / "mine.pt", epoch=1, step=2, metrics={"mnist_fid": 1.5})
+    loaded = load_generator(path)
+    z = sample_z(8, G.latent_dim, seed=3)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(z), G.eval()(z), atol=2e-2, rtol=0)   # float16 weights: close
+    assert loaded.checkpoint["metrics"] == {"mnist_fid": 1.5}
+    G2, D2 = tiny_models()
+    with pytest.raises(CheckpointError, match="generator only"):
+        fit(G2, D2, tiny_data(mnist_small, cfg), cfg, resume=str(path), progress=False)
