@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: train test lint lab clean
+.PHONY: train test lint lab clean exercises
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+exercises: $(STAMP)  # write the learner's copies, exercises/*.ipynb, from notebooks/
+	$(BIN)/python scripts/make_exercises.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

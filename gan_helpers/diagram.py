@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+STEP = 2.6   # from one tensor's box to the next, in data units (the boxes are 1.1 wide)
 STARTS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Flatten, nn.Upsample)   # each begins a new stage
 
 
@@ -27,14 +28,17 @@ class Stage:
     shape: tuple[int, ...]
 
 
+def _first(value: int | tuple[int, ...]) -> int:
+    return value[0] if isinstance(value, tuple) else value   # a kernel of (4, 4) -> 4
+
+
 def _name(module: nn.Module) -> str:
-    pair = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731 - kernel (4, 4) -> 4
     spectral = " (SN)" if hasattr(module, "parametrizations") else ""
     if isinstance(module, nn.Linear):
         return f"Linear {module.in_features}→{module.out_features}{spectral}"
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         kind = "ConvT" if isinstance(module, nn.ConvTranspose2d) else "Conv"
-        k, s = pair(module.kernel_size), pair(module.stride)
+        k, s = _first(module.kernel_size), _first(module.stride)
         return f"{kind} {k}×{k}" + (f", stride {s}" if s != 1 else "") + spectral
     if isinstance(module, nn.GroupNorm):
         return "LayerNorm" if module.num_groups == 1 else f"GroupNorm({module.num_groups})"
@@ -91,20 +95,20 @@ def draw_architecture(model: nn.Module, *inputs: torch.Tensor, ax=None, title: s
 
     stages = architecture(model, *inputs)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.9 * len(stages), 2.4))
+        _, ax = plt.subplots(figsize=(2.2 * len(stages), 2.4))
     sizes = [math.log2(max(2, math.prod(s.shape))) for s in stages]
     biggest = max(sizes)
     for i, stage in enumerate(stages):
-        x, height = 2.0 * i, 0.35 + 0.65 * sizes[i] / biggest        # each tensor: a box, taller with more values
-        ax.add_patch(FancyBboxPatch((x - 0.45, -height / 2), 0.9, height, boxstyle="round,pad=0.02",
+        x, height = STEP * i, 0.35 + 0.65 * sizes[i] / biggest       # each tensor: a box, taller with more values
+        ax.add_patch(FancyBboxPatch((x - 0.55, -height / 2), 1.1, height, boxstyle="round,pad=0.02",
                                     facecolor="#cfe2f3", edgecolor="#3d85c6"))
         ax.text(x, 0, _shape_text(stage.shape), ha="center", va="center", fontsize=8)
         if i:
-            ax.add_patch(FancyArrowPatch((x - 1.55, 0), (x - 0.47, 0), arrowstyle="-|>", mutation_scale=10,
+            ax.add_patch(FancyArrowPatch((x - STEP + 0.57, 0), (x - 0.57, 0), arrowstyle="-|>", mutation_scale=10,
                                          color="grey"))
-            ax.text(x - 1.0, 0.12, "\n".join(stage.layers), ha="center", va="bottom", fontsize=7, color="#444")
+            ax.text(x - STEP / 2, 0.06, "\n".join(stage.layers), ha="center", va="bottom", fontsize=7, color="#444")
     ax.text(0, -0.62, "input", ha="center", va="top", fontsize=7, color="#444")
-    ax.text(2.0 * (len(stages) - 1), -0.62, "output", ha="center", va="top", fontsize=7, color="#444")
-    ax.set(xlim=(-0.7, 2.0 * len(stages) - 1.3), ylim=(-0.8, 1.15), title=title or type(model).__name__)
+    ax.text(STEP * (len(stages) - 1), -0.62, "output", ha="center", va="top", fontsize=7, color="#444")
+    ax.set(xlim=(-0.8, STEP * (len(stages) - 1) + 0.8), ylim=(-0.8, 1.15), title=title or type(model).__name__)
     ax.set_axis_off()
     return stages

@@ -11,6 +11,8 @@ docs/executed/times.md with the machine; the executed copy, with its outputs but
 saved state (the live views and sliders only work in a running kernel), goes to docs/executed/NAME.ipynb.
 Beside the wall time, the kernel's CPU time (its own and its subprocesses') and the load average are
 recorded: on a machine that other jobs share, the wall time says more about them than about the notebook.
+There, also run with OMP_NUM_THREADS=1: torch's two threads then wait for each other, and a small model
+trained ten times slower with two threads than with one on the course's loaded 2-core machine.
 """
 from __future__ import annotations
 
@@ -95,7 +97,7 @@ def main() -> None:
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"   # figures in the outputs
     kernel = kernel_for_this_python()
     args.out.mkdir(parents=True, exist_ok=True)
-    machine = (f"{cpu_name()}, {os.cpu_count()} cores, "
+    machine = (f"{cpu_name()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
                f"{torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'}, torch {torch.__version__}")
     print(f"{machine}; runs in {os.environ['GAN_RUNS_DIR']}", flush=True)
     for number in args.numbers:

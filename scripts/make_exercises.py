@@ -69,14 +69,21 @@ def stub_code(code: str) -> str:
     return "\n".join(out)
 
 
+def _quote(text: str) -> str:
+    """A Python string literal of text: in double quotes, or in single quotes if it holds only double ones."""
+    if '"' in text and "'" not in text and "\\" not in text:
+        return f"'{text}'"
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _raise(indent: str, message: str) -> list[str]:
     """`raise NotImplementedError(message)`, on one line if it fits in 120 columns, else wrapped."""
-    one = f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    one = f"{indent}raise NotImplementedError({_quote(message)})"
     if len(one) <= 120:
         return [one]
     inner = indent + " " * 4
     pieces = textwrap.wrap(message, 116 - len(inner), drop_whitespace=False, break_on_hyphens=False)
-    quoted = [inner + json.dumps(piece, ensure_ascii=False) for piece in pieces]
+    quoted = [inner + _quote(piece) for piece in pieces]
     return [f"{indent}raise NotImplementedError("] + quoted[:-1] + [quoted[-1] + ")"]
 
 
