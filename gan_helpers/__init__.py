@@ -2,11 +2,13 @@
 
     from gan_helpers import TrainConfig, MLPGenerator, MLPDiscriminator, load_mnist, TensorBatches, fit
 
-One module per concept: data (files, MNIST, CIFAR-10, image folders, batches), models (MLP, DCGAN,
-normalisation, conditioning), losses, penalty (WGAN-GP), sampling (z and G(z)), step (one update), train (fit),
-checkpoint (the format), callbacks, history, latent, metrics, plotting, widgets, summary, presets and the CLI;
-runs (where a learner's runs live: Google Drive on Colab), pretrained (the small generators shipped in weights/)
-and verdict (training outcomes stated, not asserted).
+One module per concept: data (files, MNIST, CIFAR-10, image folders, batches, stand-ins), models (MLP, DCGAN,
+normalisation, conditioning), losses, penalty (WGAN-GP, R1), augment (DiffAugment), ema (G's moving average),
+sampling (z and G(z)), step (one update), train (fit), checkpoint (the format), runlock (one run per folder),
+advice (errors in the interface's words), callbacks, live (the view while training), history, latent, metrics,
+plotting, diagram (architectures drawn), toy (the 2-D ring), widgets, summary, presets and the CLI; runs (where a
+learner's runs live: Google Drive on Colab), pretrained (the small generators shipped in weights/), verdict
+(training outcomes stated, not asserted) and exercises (the checks of the learners' code).
 """
 from .callbacks import RunState, SaveSampleGrids, TensorBoardLogger
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_generator

@@ -6,14 +6,12 @@ Each shipped file is a G-only checkpoint (the checkpoint format of checkpoint.py
 `models: {"G": spec}`, `G`, `epoch`, `step`, plus the `metrics` measured when it was written),
 stored in float16 to keep the package small; load_state_dict casts the weights back to G's float32.
 A G-only file can be sampled from, never resumed: it holds no D and no optimizers.
-`scripts/train_shipped_generators.py` trains them and records the command and their MNIST FID.
+`scripts/train_shipped_generators.py` trains them (writing them with checkpoint.save_generator) and
+records the command and their MNIST FID.
 """
 from __future__ import annotations
 
 from pathlib import Path
-
-import torch
-from torch import nn
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED = {   # name: what it is (the preset of the same name trained the weights)
@@ -36,16 +34,3 @@ def resolve_generator(path_or_name: str | Path) -> Path:
     if isinstance(path_or_name, str) and path_or_name in SHIPPED and not Path(path_or_name).exists():
         return shipped_generator_path(path_or_name)
     return Path(path_or_name)
-
-
-def save_generator(G: nn.Module, path: str | Path, *, epoch: int, step: int, metrics: dict | None = None,
-                   half: bool = True) -> Path:
-    """Write G alone as a G-only checkpoint (sampling only, not resumable), its floating-point
-    weights in float16 when `half` (half the bytes; load_generator casts them back)."""
-    from .checkpoint import save_checkpoint  # checkpoint.py imports this module: import it when used
-    from .models import model_spec
-
-    weights = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu().clone()
-               for k, v in G.state_dict().items()}
-    return save_checkpoint({"models": {"G": model_spec(G)}, "G": weights, "epoch": epoch, "step": step,
-                            "metrics": dict(metrics or {}), "torch_version": str(torch.__version__)}, path)

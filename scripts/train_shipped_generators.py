@@ -9,7 +9,7 @@ mnist-dcgan and mnist-cdcgan 5 epochs at features=32) on the 60,000 MNIST traini
 repository's data/, seed 0. Then 5,000 samples (z of seed 1234; a conditional G draws every class
 equally often) are measured with the shipped MNIST classifier (gan_helpers.metrics.mnist_metrics:
 MNIST FID against the test set, classes covered, class entropy), and G alone is written in float16
-(gan_helpers.pretrained.save_generator) with those metrics inside. The later chapters fall back on
+(gan_helpers.checkpoint.save_generator) with those metrics inside. The later chapters fall back on
 these files when the learner's own run of an earlier chapter is not there.
 """
 from __future__ import annotations
@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 
 from gan_helpers import fit, load_generator, mnist_metrics, sample_images, sample_z
+from gan_helpers.checkpoint import save_generator
 from gan_helpers.presets import PRESETS
-from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, save_generator
+from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR
 
 EVAL_SEED, EVAL_N = 1234, 5000
 

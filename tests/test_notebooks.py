@@ -46,10 +46,18 @@ def data_dir(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def runs_folder(tmp_path_factory) -> Path:
+    """One runs folder for GAN_RUNS_DIR, shared by the notebooks in order, as a learner's runs/ is (05 finds
+    04's generator, 06 those of 01 and 02), and apart from the checkout's own runs/."""
+    return tmp_path_factory.mktemp("runs")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel, data_dir):
+def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel, data_dir, runs_folder):
     monkeypatch.setenv("GAN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs_folder))
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("GAN_FAST", "1")

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from gan_helpers import CheckpointError, fit, load_generator, sample_z
-from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, resolve_generator, save_generator, shipped_generator_path
+from gan_helpers.checkpoint import save_generator
+from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, resolve_generator, shipped_generator_path
 
 from conftest import tiny_config, tiny_data, tiny_models
 

@@ -75,7 +75,8 @@ def run_check(name: str, body: Callable[[], str], *,
 
     diagnose(error) may name a known mistake behind an error of the learner's code: (key, explanation)."""
     try:
-        passed = body()
+        with torch.random.fork_rng(devices=[]):      # a check leaves the notebook's random numbers as they were
+            passed = body()
     except Mismatch as m:
         lines = [f"✗ {name}: {m.what}", f"expected: {m.expected}", f"got:      {m.got}",
                  f"likely mistake: {m.likely}"]
