@@ -8,7 +8,8 @@ Two set-ups train the same preset models (same seed, same batch size, same devic
                and detached fake, then G through D on the same fake; G(z, y) and D(x, y) for a conditional
                pair) over DataLoader(torchvision data set, shuffle=True, batch_size=preset batch, num_workers=0).
                Only for presets that play that textbook game (BCE loss, one D step, no gradient penalty, no
-               label smoothing); the others (WGAN-GP, hinge/SN) are measured with fit alone.
+               label smoothing, no DiffAugment or R1); the others (WGAN-GP, hinge/SN) are measured with fit
+               alone. A preset's G_ema (mnist-dcgan) is extra work on fit's side only.
 
 How it is timed. Each set-up first trains untimed warm-up steps (one-time costs: allocations, kernel
 selection); their speed sets the steps per window (about `window_s` of training, at least `min_steps`).
@@ -130,9 +131,11 @@ def textbook_steps(G, D, opt_G, opt_D, loader, device) -> int:
 
 
 def textbook_game(cfg) -> str:
-    """'' when the textbook BCE loop trains what `cfg` configures, else why not."""
+    """'' when the textbook BCE loop trains what `cfg` configures, else why not. (An EMA of G is not part of
+    the game: G and D train the same with or without it, and fit's side simply does that extra work.)"""
     differs = [f"{k}={getattr(cfg, k)}" for k, plain in (("loss", "bce"), ("d_steps", 1), ("gp_weight", 0.0),
-                                                          ("label_smoothing", 0.0)) if getattr(cfg, k, plain) != plain]
+                                                          ("label_smoothing", 0.0), ("diff_augment", None),
+                                                          ("r1_gamma", 0.0)) if getattr(cfg, k, plain) != plain]
     return f"no textbook loop for {', '.join(differs)}" if differs else ""
 
 

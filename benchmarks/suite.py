@@ -173,12 +173,14 @@ def report(args, header, throughput, quality, plot_name: str) -> str:
                "MNIST FID against the 10,000 test images in the shipped digit classifier's features (not "
                "comparable with Inception FIDs), classes covered (>= 1% of the images) and the normalised class "
                "entropy. The set-ups run one after the other, so a busy spell of the machine may favour one of them.",
-               "", "The stable-training settings of notebook 07 are measured against the plain DCGAN "
-               "(`mnist-dcgan`) at the same training time: the same G and D with one-sided label smoothing, with "
-               "TTUR, then `mnist-sngan` (spectral norm in a D without BatchNorm, hinge loss, TTUR) and "
-               "`mnist-wgan-gp` (LayerNorm critic, Wasserstein loss, gradient penalty 10, 5 critic steps per G "
-               "step, batch 64). One run each from one seed; the spread across seeds was not measured, so read "
-               "small differences with caution.",
+               "", "Every DCGAN row has the `mnist-dcgan` preset's models. The baseline is the DCGAN paper's "
+               "settings (lr 2e-4, batch 128: the preset's first defaults); each other DCGAN row changes one thing "
+               "(the descriptions are in `bench_quality.SETUPS`): one-sided label smoothing, TTUR, an EMA of G, "
+               "DiffAugment, R1 on a D without BatchNorm, and the preset's own settings now (lr 3.2e-3, batch 64) "
+               "without and with EMA. `mnist-sngan` (spectral norm and biases in a D without BatchNorm, hinge "
+               "loss) and `mnist-wgan-gp` (LayerNorm critic, Wasserstein loss, gradient penalty 10, 5 critic steps "
+               "per G step, batch 64) are presets of their own. One run each from one seed; the spread across "
+               "seeds was not measured, so read small differences with caution.",
                "", f"![FID and classes covered against training seconds]({plot_name})", "",
                bench_quality.tables(quality), ""]
     md += [f"Suite wall time: {time.perf_counter() - _START:.0f} s; load average at the end: "

@@ -69,7 +69,7 @@ from .models import (
     dcgan_init,
     model_spec,
 )
-from .penalty import gradient_penalty, interpolate
+from .penalty import gradient_penalty, interpolate, r1_penalty
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
 from .runs import chapter_generator, runs_dir
 from .sampling import class_labels, draw_samples, sample_images, sample_z, z_from_seed
@@ -86,7 +86,7 @@ __all__ = [
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
     "pick_device", "History", "LOSSES", "d_loss", "d_loss_hinge", "d_loss_wasserstein", "g_loss", "g_loss_minimax",
-    "g_loss_score", "loss_functions", "gradient_penalty", "interpolate",
+    "g_loss_score", "loss_functions", "gradient_penalty", "interpolate", "r1_penalty",
     "Directions", "coordinate_directions", "ganspace_directions", "interpolation_path", "latent_analogy", "lerp",
     "slerp", "z_from_seed",
     "InceptionFID", "MetricsCallback", "frechet_distance", "inception_fid", "mnist_fid", "mnist_metrics",

@@ -257,19 +257,21 @@ def restore_training_state(run: RunState, source: str | Path) -> Position:
     return Position(state["batch_in_epoch"], state["rng_epoch_start"])
 
 
-def load_generator(path: str | Path, *, device: str | torch.device | None = None) -> nn.Module:
+def load_generator(path: str | Path, *, device: str | torch.device | None = None, ema: bool = True) -> nn.Module:
     """G from a checkpoint file, a checkpoint folder, a run folder (its newest checkpoint) or the name of a
     generator shipped with the package ("mnist-mlp", "mnist-dcgan", "mnist-cdcgan": pretrained.py), in eval
     mode on `device` (default the CPU), ready for draw_samples; the moving average G_ema when the run kept
-    one. `G.checkpoint` says where it came from: {"path", "epoch", "step", "metrics"} (metrics: what a
-    shipped file recorded, else {})."""
+    one, unless `ema=False` (then the trained G itself, to compare the two). `G.checkpoint` says where it came
+    from: {"path", "epoch", "step", "metrics", "ema"} (metrics: what a shipped file recorded, else {}; ema:
+    whether these are G_ema's weights)."""
     state = load_checkpoint(resolve_generator(path))
     _require(state, ("models", "G", "epoch", "step"))
     G = build_model(state["models"]["G"])
-    G.load_state_dict(state.get("G_ema", state["G"]))   # the moving average when the run kept one; float16 weights
-                                                        # of a shipped file are copied into G's float32
+    use_ema = ema and state.get("G_ema") is not None
+    G.load_state_dict(state["G_ema"] if use_ema else state["G"])   # float16 weights of a shipped file are
+                                                                     # copied into G's float32
     G.checkpoint = {"path": state["path"], "epoch": state["epoch"], "step": state["step"],
-                    "metrics": state.get("metrics", {})}
+                    "metrics": state.get("metrics", {}), "ema": use_ema}
     return G.to(device or "cpu").eval()
 
 

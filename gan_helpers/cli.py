@@ -47,6 +47,8 @@ def train(args: argparse.Namespace) -> Path:
                                    ("ema_decay", args.ema_decay), ("diff_augment", args.diff_augment),
                                    ("r1_gamma", args.r1_gamma), ("r1_every", args.r1_every))
                  if v is not None}
+    if args.ema_decay == 0:                        # --ema-decay 0: no G_ema (a run of a preset that keeps one)
+        overrides["ema_decay"] = None
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
     torch.manual_seed(cfg.seed)
     features = args.features or preset.features
@@ -168,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-D", dest="lr_D", type=_positive, help="D's learning rate; may change on --resume")
     t.add_argument("--d-steps", type=_at_least(1), help="D updates per G update")
     t.add_argument("--ema-decay", type=_fraction, help="keep G_ema, a moving average of G's weights, for the "
-                   "pictures (0.999 is usual)")
+                   "pictures (0.999 is usual; 0: none, e.g. to resume a run made without one)")
     t.add_argument("--diff-augment", metavar="POLICY", help="DiffAugment on real and fake images for D, e.g. "
                    "color,translation,cutout (small data sets)")
     t.add_argument("--r1-gamma", type=_non_negative, help="R1 penalty weight on real images (zero-centred)")

@@ -80,9 +80,13 @@ PRESETS = {
         config=TrainConfig(epochs=10, batch_size=64),
     ),
     "mnist-dcgan": Preset(
-        description="DCGAN on MNIST (notebook 02): latent 100, G 7x7 -> 14x14 -> 28x28, D mirrored",
+        description="DCGAN on MNIST (notebook 02): latent 100, G 7x7 -> 14x14 -> 28x28, D mirrored; Adam lr 3.2e-3 "
+                    "(16x the paper's) at batch 64",
         build=_dcgan(28, 1), load=_mnist, features=32,
-        config=TrainConfig(epochs=5, batch_size=128),
+        # Measured (README): over three seeds, in slightly less training time, these settings halve the MNIST FID
+        # of the paper's (lr 2e-4, batch 128, 5 epochs), this preset's first defaults. An EMA of G (decay 0.999)
+        # made no measurable difference in these short runs, so the preset does not keep one.
+        config=TrainConfig(epochs=4, batch_size=64, lr_G=3.2e-3, lr_D=3.2e-3),
     ),
     "cifar10-dcgan": Preset(
         description="DCGAN on CIFAR-10 (notebook 03): latent 100, G 4x4 -> 8x8 -> 16x16 -> 32x32x3, D mirrored",

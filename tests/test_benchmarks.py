@@ -131,3 +131,14 @@ def test_only_the_textbook_game_gets_a_tutorial_column():
     assert bench_throughput.textbook_game(TrainConfig()) == ""
     note = bench_throughput.textbook_game(TrainConfig(loss="hinge", d_steps=5))
     assert "loss=hinge" in note and "d_steps=5" in note
+
+
+def test_data_limited_experiment_writes_both_runs(tmp_path):
+    import data_limited
+
+    out = tmp_path / "limited.md"
+    data_limited.main(["--train", "128", "--steps", "4", "--every", "2", "--samples", "100", "--out", str(out)])
+    text = out.read_text()
+    assert "| no augmentation | - | 4 |" in text and "| DiffAugment | color,translation,cutout | 4 |" in text
+    assert text.count("\n| 2 |") == 2 and text.count("\n| 4 |") == 2          # D's scores after steps 2 and 4
+    assert out.with_suffix(".png").stat().st_size > 1000

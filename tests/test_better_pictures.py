@@ -61,6 +61,11 @@ def test_ema_is_kept_used_for_the_samples_saved_and_resumed_exactly(mnist_small,
     loaded = load_generator(tmp_path)                     # the newest checkpoint: its G_ema
     for name, value in loaded.state_dict().items():
         torch.testing.assert_close(value, final[name], rtol=0, atol=0)
+    assert loaded.checkpoint["ema"]
+    trained = load_generator(tmp_path, ema=False)         # G itself, to compare with the average
+    assert not trained.checkpoint["ema"]
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(value, G.state_dict()[name], rtol=0, atol=0)
 
 
 def fixed_noise(cfg):
@@ -73,6 +78,7 @@ def test_a_run_without_ema_keeps_none_and_old_checkpoints_have_none(mnist_small,
     fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False,
         callbacks=[lambda event, run: None if run.G_ema is None else 1 / 0])
     assert "G_ema" not in load_checkpoint(tmp_path)
+    assert load_generator(tmp_path).checkpoint["ema"] is False        # G itself, the only one there is
     cfg = tiny_config(epochs=2, ema_decay=0.999, checkpoint_dir=str(tmp_path))   # asking for EMA on resume
     with pytest.raises(CheckpointError, match="ema_decay"):
         fit(*tiny_models(), tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)

@@ -255,3 +255,23 @@ def test_quiet_hides_the_decoding_bar_and_the_printed_sample_command_is_quoted(t
               f"{shlex.quote(str(out / 'new.png'))}"
     assert command in printed
     assert shlex.split(command)[4] == str(out / "checkpoints")
+
+
+def test_ema_decay_0_trains_without_g_ema_and_a_run_without_one_resumes_only_so(tmp_path, capsys):
+    """`--ema-decay 0` means no G_ema (for a preset that keeps one, and to resume a run made without one);
+    asking for an average on resume is refused by name."""
+    from gan_helpers import load_checkpoint, load_generator
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "mnist-dcgan", *SHORT, "--features", "8", "--epochs", "1",
+                           "--ema-decay", "0", "--out", out)
+    assert code == 0, err
+    assert "G_ema" not in load_checkpoint(out / "checkpoints") and not load_generator(out).checkpoint["ema"]
+    code, _, err = run_cli(capsys, "train", "mnist-dcgan", *SHORT, "--features", "8", "--epochs", "2",
+                           "--ema-decay", "0.999", "--resume", "--out", out)
+    assert code == 1 and one_error_line(err) and "ema_decay: checkpoint has None, now 0.999" in err
+    code, _, err = run_cli(capsys, "train", "mnist-dcgan", *SHORT, "--features", "8", "--epochs", "2",
+                           "--ema-decay", "0", "--resume", "--out", out)
+    assert code == 0 and load_checkpoint(out / "checkpoints")["epoch"] == 2, err
+    code, _, err = run_cli(capsys, "train", "mnist-dcgan", *SHORT, "--features", "8", "--epochs", "1",
+                           "--ema-decay", "0.9", "--out", tmp_path / "ema")
+    assert code == 0 and load_generator(tmp_path / "ema").checkpoint["ema"], err
