@@ -76,8 +76,8 @@ def main(argv=None) -> None:
     mnist_reference_stats()
     md = [f"# DiffAugment on {args.train:,} MNIST digits", "",
           f"`python benchmarks/data_limited.py --train {args.train} --steps {args.steps} --every {args.every}` on "
-          f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} "
-          "threads. D's mean logit on the training images and on held-out real images; the gap is memorisation.",
+          f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads. D's mean logit on the "
+          "training images and on held-out real images; the gap is memorisation.",
           ""]
     curves, summary = {}, []
     for name, policy in POLICIES.items():
@@ -99,6 +99,16 @@ def main(argv=None) -> None:
     out.write_text("\n".join(md))
     plot(curves, out.with_suffix(".png"), title=f"D's score on {args.train:,} training digits minus held-out digits")
     print(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+def cpu_name() -> str:
+    """The CPU's model name as lscpu shows it (Linux), else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def plot(curves: dict[str, list[dict]], path: Path, *, title: str) -> None:
