@@ -191,7 +191,7 @@ def test_load_generator_from_a_file_a_checkpoint_folder_and_a_run_folder(trained
             Path(cfg.checkpoint_dir).rename(source / "checkpoints")
             newest = list_checkpoints(source / "checkpoints")[-1]
         loaded = load_generator(source)
-        assert loaded.checkpoint == {"path": str(newest), "epoch": 2, "step": 16, "metrics": {}}
+        assert loaded.checkpoint == {"path": str(newest), "epoch": 2, "step": 16, "metrics": {}, "ema": False}
         assert not loaded.training and next(loaded.parameters()).device.type == "cpu"
         assert torch.equal(draw_samples(loaded, z), draw_samples(G, z))
 
