@@ -16,7 +16,6 @@ sees); at the end, the MNIST FID, classes covered and class entropy of 5,000 sam
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,8 @@ import torch
 from gan_helpers import TensorBatches, fit, load_mnist, sample_images, sample_z, to_unit_range
 from gan_helpers.metrics import mnist_metrics, mnist_reference_stats
 from gan_helpers.presets import PRESETS
+
+from suite import cpu_name  # the benchmarks' one way to name the CPU
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = {"no augmentation": None, "DiffAugment": "color,translation,cutout"}
@@ -99,16 +100,6 @@ def main(argv=None) -> None:
     out.write_text("\n".join(md))
     plot(curves, out.with_suffix(".png"), title=f"D's score on {args.train:,} training digits minus held-out digits")
     print(f"wrote {out} and {out.with_suffix('.png')}")
-
-
-def cpu_name() -> str:
-    """The CPU's model name as lscpu shows it (Linux), else what platform knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def plot(curves: dict[str, list[dict]], path: Path, *, title: str) -> None:

@@ -84,10 +84,15 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def machine(args: argparse.Namespace) -> list[str]:
+def cpu_name() -> str:
+    """The CPU's model name as lscpu shows it (Linux), else what platform knows."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-               platform.processor() or platform.machine())
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                platform.processor() or platform.machine())
+
+
+def machine(args: argparse.Namespace) -> list[str]:
+    cpu = cpu_name()
     usable = usable_cores()
     env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ)
     command = (env + " " if env else "") + "python " + shlex.join(
