@@ -4,7 +4,8 @@
 
 One module per concept: data (files, MNIST, CIFAR-10, image folders, batches, stand-ins), models (MLP, DCGAN,
 normalisation, conditioning), losses, penalty (WGAN-GP, R1), augment (DiffAugment), ema (G's moving average),
-sampling (z and G(z)), step (one update), train (fit), checkpoint (the format), runlock (one run per folder),
+sampling (z and G(z)), step (one update), precision (mixed precision), distributed (several processes with
+torchrun), train (fit), checkpoint (the format), runlock (one run per folder),
 advice (errors in the interface's words), callbacks, live (the view while training), history, latent, metrics,
 plotting, diagram (architectures drawn), toy (the 2-D ring), widgets, summary, presets and the CLI; runs (where a
 learner's runs live: Google Drive on Colab), pretrained (the small generators shipped in weights/), verdict
@@ -27,6 +28,7 @@ from .data import (
     to_unit_range,
 )
 from .device import pick_device
+from .distributed import DistributedError
 from .history import History
 from .latent import (
     Directions,
@@ -71,6 +73,7 @@ from .models import (
 )
 from .penalty import gradient_penalty, interpolate, r1_penalty
 from .plotting import image_grid, plot_history, save_gif, save_grid, show_grid
+from .precision import PRECISIONS, Precision
 from .runs import chapter_generator, runs_dir
 from .sampling import class_labels, draw_samples, sample_images, sample_z, z_from_seed
 from .step import StepStats, gan_step
@@ -85,7 +88,8 @@ __all__ = [
     "TrainConfig", "fast_mode",
     "CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches", "from_unit_range",
     "load_image_folder", "load_cifar10", "load_mnist", "read_idx", "to_unit_range",
-    "pick_device", "History", "LOSSES", "d_loss", "d_loss_hinge", "d_loss_wasserstein", "g_loss", "g_loss_minimax",
+    "pick_device", "DistributedError", "PRECISIONS", "Precision",
+    "History", "LOSSES", "d_loss", "d_loss_hinge", "d_loss_wasserstein", "g_loss", "g_loss_minimax",
     "g_loss_score", "loss_functions", "gradient_penalty", "interpolate", "r1_penalty",
     "Directions", "coordinate_directions", "ganspace_directions", "interpolation_path", "latent_analogy", "lerp",
     "slerp", "z_from_seed",

@@ -5,9 +5,10 @@
     "epoch_end"   after every epoch, once its samples and checkpoint are saved
     "fit_end"     once, when all epochs are done
 
-A callback ignores the events it does not need. To end training early (a time budget, a target
-reached), a callback sets `run.stop = True` at "step_end": fit then saves a checkpoint (when
-cfg.checkpoint_dir is set), calls "fit_end" and returns the History. Any function works:
+A callback ignores the events it does not need; under torchrun only rank 0 calls them. To end
+training early (a time budget, a target reached), a callback sets `run.stop = True` at "step_end":
+fit then saves a checkpoint (when cfg.checkpoint_dir is set), calls "fit_end" and returns the
+History. Any function works:
 
     def print_epoch(event, run):
         if event == "epoch_end":
@@ -23,6 +24,7 @@ from torch import nn
 
 from .config import TrainConfig
 from .history import History
+from .precision import Precision
 from .step import StepStats
 
 EVENTS = ("fit_start", "step_end", "epoch_end", "fit_end")
@@ -46,6 +48,9 @@ class RunState:
     checkpoint: str | None = None        # path of the newest checkpoint saved
     stop: bool = False                   # set by a callback: fit saves, then returns after this step
     G_ema: nn.Module | None = None       # the moving average of G's weights (cfg.ema_decay), else None
+    precision: Precision | None = None   # autocast and float16's gradient scalers (cfg.precision)
+    rank: int = 0                        # this process's number under torchrun (callbacks run on rank 0 only)
+    world_size: int = 1                  # processes training together (1 without torchrun)
 
     @property
     def G_sample(self) -> nn.Module:

@@ -7,6 +7,7 @@ A checkpoint is one file holding plain data only (tensors, numbers, strings, lis
     G, D              their state_dicts
     G_ema             the moving average of G (with TrainConfig.ema_decay; absent without)
     opt_G, opt_D      the optimizers' state_dicts
+    scalers           float16's gradient scalers {"G": ..., "D": ...} (TrainConfig.precision; absent without)
     epoch, step       epochs finished, generator steps done in all
     batch_in_epoch    batches done in the unfinished epoch (0 at an epoch's end)
     rng               every random number generator's state now
@@ -220,6 +221,8 @@ def save_training_state(run: RunState, *, batch_in_epoch: int = 0, rng_epoch_sta
     }
     if run.G_ema is not None:
         state["G_ema"] = run.G_ema.state_dict()
+    if run.precision is not None and (scalers := run.precision.state_dict()):
+        state["scalers"] = scalers
     path = save_checkpoint(state, Path(cfg.checkpoint_dir) / checkpoint_name(run.epoch, run.step))
     prune_checkpoints(cfg.checkpoint_dir, keep=cfg.keep_checkpoints)
     run.checkpoint = str(path)
@@ -244,6 +247,8 @@ def restore_training_state(run: RunState, source: str | Path) -> Position:
         obj.load_state_dict(state[key])
     if run.G_ema is not None:                            # check_compatible has made sure the config asks for it
         run.G_ema.load_state_dict(state["G_ema"])
+    if run.precision is not None:                        # float16's scales; none from another precision
+        run.precision.load_state_dict(state.get("scalers"))
     if problems := state_problems(run):                  # written before gan_helpers checked before saving
         raise CheckpointError(f"{state['path']} cannot be trained from: {', '.join(problems)}. Resume from an "
                               "older checkpoint, or start a new run with lower learning rates.")

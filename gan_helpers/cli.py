@@ -1,5 +1,8 @@
 """The command line: `python -m gan_helpers train PRESET` and `python -m gan_helpers sample CHECKPOINT`.
 
+Several processes train one run with `torchrun --standalone --nproc-per-node N -m gan_helpers train PRESET`
+(distributed.py): --batch-size is then the global batch, and rank 0 alone prints and writes.
+
 A failure ends the command with one line, `error: ...` on stderr, in the words of the command line
 (flags, not Python), and exit code 1; argparse's own usage errors exit with 2. Ctrl-C while training
 saves a checkpoint and exits with 130, SIGTERM (what Colab and job schedulers send) with 143.
@@ -25,15 +28,17 @@ from .checkpoint import CheckpointError, load_generator
 from .data import IDXFormatError
 from .data.files import writable_folder
 from .device import pick_device
+from .distributed import DistributedError, launched_rank, launched_world_size
 from .losses import LOSSES
 from .plotting import plot_history, save_gif, save_grid
+from .precision import PRECISIONS
 from .presets import PRESETS
 from .sampling import draw_samples, sample_z
 from .train import NonFiniteLossError, fit
 
 # Errors with a message that says what to do: printed without a traceback. (The data sets'
 # not-found errors, a missing image folder, an unwritable --out, a full disk: all OSError.)
-EXPECTED_ERRORS = (CheckpointError, IDXFormatError, NonFiniteLossError, OSError, ValueError)
+EXPECTED_ERRORS = (CheckpointError, DistributedError, IDXFormatError, NonFiniteLossError, OSError, ValueError)
 
 
 def train(args: argparse.Namespace) -> Path:
@@ -45,7 +50,9 @@ def train(args: argparse.Namespace) -> Path:
                                    ("gp_weight", args.gp_weight), ("label_smoothing", args.label_smoothing),
                                    ("lr_G", args.lr_G), ("lr_D", args.lr_D), ("d_steps", args.d_steps),
                                    ("ema_decay", args.ema_decay), ("diff_augment", args.diff_augment),
-                                   ("r1_gamma", args.r1_gamma), ("r1_every", args.r1_every))
+                                   ("r1_gamma", args.r1_gamma), ("r1_every", args.r1_every),
+                                   ("precision", args.precision), ("channels_last", args.channels_last or None),
+                                   ("compile", args.compile or None), ("sync_batchnorm", args.sync_batchnorm or None))
                  if v is not None}
     if args.ema_decay == 0:                        # --ema-decay 0: no G_ema (a run of a preset that keeps one)
         overrides["ema_decay"] = None
@@ -55,14 +62,21 @@ def train(args: argparse.Namespace) -> Path:
     G, D = preset.models(features)
     device = pick_device(cfg.device)
     writable_folder(out)                           # a read-only or mistyped --out: said now, not after an epoch
-    data = preset.data(cfg.batch_size, device, limit=args.limit, root=args.data, progress=not args.quiet)
+    main, ranks = launched_rank() == 0, launched_world_size()   # under torchrun: rank 0 alone speaks and writes
+    data = preset.data(cfg.batch_size, device, limit=args.limit, root=args.data, progress=not args.quiet and main)
     width = f", features={features}" if features else ""
-    print(f"Training {args.preset} ({preset.description}{width}) on {device} for {cfg.epochs} epochs, "
-          f"{len(data)} batches of {cfg.batch_size} per epoch. Output: {out}/")
+    where = (f"{ranks} processes ({device.type}), {len(data)} batches of {cfg.batch_size} per epoch, "
+             f"{cfg.batch_size // ranks} images per process" if ranks > 1
+             else f"{device}, {len(data)} batches of {cfg.batch_size} per epoch")
+    if main:
+        print(f"Training {args.preset} ({preset.description}{width}) for {cfg.epochs} epochs on {where}. "
+              f"Output: {out}/")
     start = time.perf_counter()
     nrow = G.num_classes or 8                      # a conditional G's grids: one column per class
     history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples", nrow=nrow)],
                   resume=args.resume_from or args.resume, progress=not args.quiet)
+    if not main:
+        return out
     plot_history(history, path=out / "losses.png")
     save_gif(history.samples, out / "training.gif", nrow=nrow)
     save_grid(history.samples[-1], out / "samples.png", nrow=nrow)
@@ -175,6 +189,12 @@ def parser() -> argparse.ArgumentParser:
                    "color,translation,cutout (small data sets)")
     t.add_argument("--r1-gamma", type=_non_negative, help="R1 penalty weight on real images (zero-centred)")
     t.add_argument("--r1-every", type=_at_least(1), help="lazy R1: every N-th D step (default 1)")
+    t.add_argument("--precision", choices=PRECISIONS, help="autocast G and D to bfloat16 (recent GPUs and CPUs) or "
+                   "float16 (older GPUs, with gradient scaling); default float32")
+    t.add_argument("--channels-last", action="store_true", help="(N, H, W, C) memory format for the convolutions")
+    t.add_argument("--compile", action="store_true", help="torch.compile G and D (a slow start, faster steps)")
+    t.add_argument("--sync-batchnorm", action="store_true", help="under torchrun on GPUs: BatchNorm statistics over "
+                   "all processes")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     s = sub.add_parser("sample", help="draw new images from a trained checkpoint")
     s.add_argument("checkpoint", help="a checkpoint file, or a folder (its newest checkpoint)")

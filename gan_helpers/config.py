@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from .advice import advise
 from .augment import parse_policy
 from .losses import loss_functions
+from .precision import check_precision
 
 FAST_ENV = "GAN_FAST"
 
@@ -39,6 +40,12 @@ class TrainConfig:
     weights (ema.py), which draws the samples, grids and metrics; `diff_augment` names the
     DiffAugment transforms D sees on real and fake images (augment.py, for small data sets);
     `r1_gamma` adds the R1 penalty (gamma / 2) * E|grad D(x_real)|^2 every `r1_every` D steps.
+
+    Faster, same game (notebook 09): `precision` "bfloat16" or "float16" runs G and D under autocast
+    (precision.py); `channels_last` stores images and convolution weights as (N, H, W, C) in memory;
+    `compile` runs G and D through torch.compile. Under torchrun (distributed.py) batch_size is the
+    global batch, split over the processes, and `sync_batchnorm` shares BatchNorm's statistics (CUDA).
+    These may change when a run is resumed.
     """
     epochs: int = 10
     batch_size: int = 64
@@ -61,6 +68,10 @@ class TrainConfig:
     checkpoint_dir: str | None = None       # None: no checkpoints
     keep_checkpoints: int = 2               # newest checkpoints kept on disk
     device: str | None = None               # None: cuda, then mps, then cpu
+    precision: str = "float32"              # "float32", "bfloat16" or "float16" (autocast; precision.py)
+    channels_last: bool = False             # (N, H, W, C) memory format for the DCGANs' convolutions
+    compile: bool = False                   # torch.compile G and D (slow first steps, faster after)
+    sync_batchnorm: bool = False            # under torchrun: BatchNorm statistics over all ranks (CUDA only)
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "d_steps", "n_samples", "keep_checkpoints", "r1_every"):
@@ -84,13 +95,15 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.r1_gamma must be >= 0, got {self.r1_gamma}.")
         if self.diff_augment is not None:
             parse_policy(self.diff_augment)                                 # ValueError naming the choices
+        check_precision(self.precision)
 
 
 # Fields that may change when a run is resumed; every other field must match the checkpoint. Lower learning
 # rates are the usual fix for a run that diverged (the resumed optimizers take the new ones); a run may be
-# made longer, or its epochs shorter or longer.
+# made longer, or its epochs shorter or longer; how the arithmetic is done (precision, memory format,
+# compilation, BatchNorm across ranks) may change too.
 RESUMABLE_CHANGES = frozenset({"epochs", "checkpoint_dir", "keep_checkpoints", "device", "lr_G", "lr_D",
-                               "max_steps_per_epoch"})
+                               "max_steps_per_epoch", "precision", "channels_last", "compile", "sync_batchnorm"})
 
 
 def config_differences(saved: dict, cfg: TrainConfig) -> list[str]:

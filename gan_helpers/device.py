@@ -4,20 +4,23 @@ from __future__ import annotations
 import torch
 
 from .advice import advise
+from .distributed import launched, local_rank
 
 DEVICES = ("cuda", "mps", "cpu")   # what fit trains on
 
 
 def pick_device(preferred: str | torch.device | None = None) -> torch.device:
     """Return `preferred` if given (a ValueError says why it cannot be used here), else the first
-    available of cuda, mps, cpu."""
+    available of cuda, mps, cpu. Under torchrun, "cuda" is this process's own GPU, cuda:LOCAL_RANK."""
     if preferred is not None:
-        return _available(preferred)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if _mps_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+        device = _available(preferred)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda")
+    else:
+        device = torch.device("mps" if _mps_available() else "cpu")
+    if device.type == "cuda" and device.index is None and launched():
+        device = _available(f"cuda:{local_rank()}")   # one GPU per process
+    return device
 
 
 def _available(preferred: str | torch.device) -> torch.device:

@@ -48,9 +48,7 @@ def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, l
     x_fake is detached: the penalty trains D only. A conditional D is called as D(x_hat, labels).
     """
     x_hat = interpolate(x_real.detach(), x_fake.detach(), generator=generator).requires_grad_(True)
-    scores = D(x_hat) if labels is None else D(x_hat, labels)
-    # Each score depends only on its own image, so the gradient of the sum is every image's own gradient.
-    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # create_graph: GP is trained through
+    grad = _input_gradient(D, x_hat, labels)
     norms = grad.flatten(1).norm(2, dim=1)                                 # (B, C, H, W) -> (B,)
     return ((norms - 1) ** 2).mean()
 
@@ -58,7 +56,18 @@ def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, l
 def r1_penalty(D: nn.Module, x_real: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """R1 = mean over real images of ||grad_x D(x_real)||^2 (squared norm over all of an image's numbers),
     differentiable w.r.t. D's weights. A conditional D is called as D(x_real, labels)."""
-    x = x_real.detach().requires_grad_(True)
-    scores = D(x) if labels is None else D(x, labels)
-    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)    # each image's own gradient
+    grad = _input_gradient(D, x_real.detach().requires_grad_(True), labels)
     return grad.flatten(1).pow(2).sum(dim=1).mean()                       # (B, C, H, W) -> (B,) -> ()
+
+
+def _input_gradient(D: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """d(sum of D's scores) / dx in float32, kept differentiable (create_graph) so the penalty trains D.
+    Each score depends only on its own image, so the gradient of the sum is every image's own gradient.
+
+    Under autocast (precision.py) D's layers compute this gradient in the 16-bit type. It is not
+    multiplied by float16's loss scale first, as PyTorch's AMP example does: an image's gradient is of
+    order 1e-3 to 1 per pixel, well inside float16's range, while 65536 times it overflowed through a
+    DCGAN's D on its first step (a NaN penalty). The weights' gradients of the whole loss are scaled."""
+    scores = (D(x) if labels is None else D(x, labels)).float()
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return grad.float()

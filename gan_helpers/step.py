@@ -9,6 +9,8 @@ The losses are arguments (losses.py: BCE, hinge, Wasserstein), so the same step 
 an SNGAN or a WGAN-GP. A conditional G and D (models/conditioning.py) get the labels too. Two
 options change what D sees: `augment` (augment.py, DiffAugment) transforms every image D is shown,
 real and fake, in both updates; `r1_weight` adds the R1 penalty on the real images (penalty.py).
+Two change how it is computed, not what: `precision` (precision.py, mixed precision) and `shard`
+(distributed.py, this process's part of the batch when several train together).
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from .distributed import Shard, unwrap
 from .losses import d_loss, g_loss
 from .penalty import gradient_penalty, r1_penalty
+from .precision import Precision
 from .sampling import sample_z
 
 
@@ -31,6 +35,9 @@ class StepStats(NamedTuple):
     loss_G: float
     D_x: float      # mean D(x_real): near 1 means D is sure the real images are real
     D_G_z: float    # mean D(G(z)):   near 0 means D easily spots the fakes
+
+
+WHOLE = Shard()   # one process trains on the whole batch
 
 
 def _unchanged(x: torch.Tensor) -> torch.Tensor:
@@ -45,7 +52,8 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
              x_real: torch.Tensor | Sequence[torch.Tensor], *,
              labels: torch.Tensor | Sequence[torch.Tensor] | None = None,
              d_loss_fn: Callable = d_loss, g_loss_fn: Callable = g_loss, gp_weight: float = 0.0,
-             r1_weight: float = 0.0, augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> StepStats:
+             r1_weight: float = 0.0, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+             precision: Precision | None = None, shard: Shard = WHOLE) -> StepStats:
     """k discriminator updates, then one generator update. Returns the last losses as floats.
 
     x_real:     one batch of real images (k = 1), or a sequence of k batches, one per D update.
@@ -56,38 +64,43 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
     r1_weight:  weight of the R1 penalty on (augmented) real images added to loss_D (0: none; gamma / 2).
     augment:    a differentiable transform of a batch (augment.diff_augment) applied to every image D
                 sees, real and fake, in D's and G's update; None: D sees the images as they are.
-    G must have a `latent_dim` attribute. Both models are left in train mode.
+    precision:  mixed precision (precision.py): G and D run under autocast, D's logits and the losses
+                in float32, float16's steps through one gradient scaler each; None: float32.
+    shard:      this process's part of the global batch when several train together (distributed.py):
+                x_real is that part already; the noise is drawn for the whole batch and sliced.
+    G must have a `latent_dim` attribute (G and D may be wrapped in DDP). Both are left in train mode.
 
     G's update reuses the fake batch of the last D update (fresh noise every step, as in the
     PyTorch DCGAN example) rather than drawing new noise: it saves one pass through G.
     """
-    seen = augment or _unchanged
+    seen, amp = augment or _unchanged, precision or Precision()
     batches = [x_real] if isinstance(x_real, torch.Tensor) else list(x_real)
     classes = [labels] * len(batches) if labels is None or isinstance(labels, torch.Tensor) else list(labels)
+    latent_dim = unwrap(G).latent_dim
     G.train(), D.train()
     for i, (x, y) in enumerate(zip(batches, classes, strict=True)):  # k discriminator updates
-        z = sample_z(len(x), G.latent_dim, device=x.device)
-        with torch.set_grad_enabled(i == len(batches) - 1):
+        z = shard.take(sample_z(len(x) * shard.world_size, latent_dim, device=x.device))
+        with torch.set_grad_enabled(i == len(batches) - 1), amp.autocast():
             x_fake = _call(G, z, y)                     # the last one keeps its graph for G's update
-        x_seen = seen(x)
-        real_logits, fake_logits = _call(D, x_seen, y), _call(D, seen(x_fake.detach()), y)  # no gradient into G
-        loss_D = d_loss_fn(real_logits, fake_logits)
-        if gp_weight:
-            loss_D = loss_D + gp_weight * gradient_penalty(D, x, x_fake, y)
-        if r1_weight:
-            loss_D = loss_D + r1_weight * r1_penalty(D, x_seen, y)
-        opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        opt_D.step()
+        with amp.autocast():
+            x_seen = seen(x)
+            real_logits = _call(D, x_seen, y).float()   # logits and losses in float32
+            fake_logits = _call(D, seen(x_fake.detach()), y).float()  # detach: no gradient into G
+            loss_D = d_loss_fn(real_logits, fake_logits)
+            if gp_weight:
+                loss_D = loss_D + gp_weight * gradient_penalty(D, x, x_fake, y)
+            if r1_weight:
+                loss_D = loss_D + r1_weight * r1_penalty(D, x_seen, y)
+        amp.step(loss_D, opt_D, "D")                    # backward and opt_D.step()
 
-    trainable_D = [p for p in D.parameters() if p.requires_grad]
+    D_alone = unwrap(D)                                 # no DDP: D's weights are not updated now
+    trainable_D = [p for p in D_alone.parameters() if p.requires_grad]
     for p in trainable_D:                               # gradients flow through D into G,
         p.requires_grad_(False)                         # but D's own weights need none now
     try:
-        loss_G = g_loss_fn(_call(D, seen(x_fake), y))   # D has just been updated: ask it again
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        opt_G.step()
+        with amp.autocast():                            # D has just been updated: ask it again
+            loss_G = g_loss_fn(_call(D_alone, seen(x_fake), y).float())
+        amp.step(loss_G, opt_G, "G")
     finally:
         for p in trainable_D:
             p.requires_grad_(True)

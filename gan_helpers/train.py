@@ -7,8 +7,10 @@ and saves a checkpoint (checkpoint.py) so that a stopped run can go on exactly w
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import re
 import shlex
 import signal
 import threading
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -35,12 +38,18 @@ from .checkpoint import (
 )
 from .config import TrainConfig
 from .device import pick_device
+from .distributed import Ranks, Shard
 from .ema import ema_copy, ema_decay_at, update_ema
 from .history import History
 from .losses import loss_functions
+from .precision import Precision
 from .runlock import RunLock
 from .sampling import sample_images, sample_z
-from .step import gan_step
+from .step import StepStats, gan_step
+
+# How gloo and NCCL say that the other end of an exchange went away (a rank died)
+_TRANSPORT = re.compile(r"Connection closed by peer|Connection reset by peer|Broken pipe|NCCL communicator|"
+                        r"Timed out|timeout", re.IGNORECASE)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -74,38 +83,45 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     NonFiniteLossError instead, so every checkpoint saved is one that training can go on from.
     """
     conditional = _check_models(G, D, cfg)
-    with RunLock(cfg.checkpoint_dir):          # this process alone writes checkpoints there until fit returns
-        _check_start(data, cfg, resume)
-        device = pick_device(cfg.device)
+    device = pick_device(cfg.device)
+    with Ranks(device, batch_size=cfg.batch_size) as ranks, RunLock(cfg.checkpoint_dir if ranks.main else None):
+        _check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
         G.to(device), D.to(device)
+        _fast_paths(G, D, cfg, device)
         betas = (cfg.beta1, cfg.beta2)
         run = RunState(G=G, D=D, cfg=cfg, history=History(), device=device,
                        opt_G=opt_G or adam(G.parameters(), lr=cfg.lr_G, betas=betas, device=device),
                        opt_D=opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device),
                        fixed_z=sample_z(cfg.n_samples, G.latent_dim, seed=cfg.seed, device=device),
-                       G_ema=ema_copy(G) if cfg.ema_decay else None)
+                       G_ema=ema_copy(G) if cfg.ema_decay else None, precision=Precision(cfg.precision, device),
+                       rank=ranks.rank, world_size=ranks.world_size)
         if resume:
             position = restore_training_state(run, cfg.checkpoint_dir if resume is True else resume)
         else:
             torch.manual_seed(cfg.seed)
             position = Position()
+        G_train, D_train = _for_training(G, cfg, ranks), _for_training(D, cfg, ranks)
         d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
         augment = None if cfg.diff_augment is None else (lambda x: diff_augment(x, cfg.diff_augment))
+        callbacks = list(callbacks) if ranks.main else []       # rank 0 alone watches, draws and writes
         _notify(callbacks, "fit_start", run)
 
-        with _DeferredInterrupt() as interrupt:
+        with _DeferredInterrupt() as interrupt, _ended_by_another_rank(ranks):
             while run.epoch < cfg.epochs and not run.stop:
-                epoch = _Epoch(data, run, position, conditional)
-                with _progress_bar(run, epoch, enabled=progress) as bar:
+                epoch = _Epoch(data, run, position, conditional, ranks.shard)
+                with _progress_bar(run, epoch, enabled=progress and ranks.main) as bar:
                     for x_real, labels in epoch.batches:      # Algorithm 1: k D updates, then one G update
-                        run.stats = gan_step(G, D, run.opt_G, run.opt_D, x_real, labels=labels, d_loss_fn=d_loss_fn,
-                                             g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight, r1_weight=_r1_weight(run),
-                                             augment=augment)
+                        stats = gan_step(G_train, D_train, run.opt_G, run.opt_D, x_real, labels=labels,
+                                         d_loss_fn=d_loss_fn, g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight,
+                                         r1_weight=_r1_weight(run), augment=augment, precision=run.precision,
+                                         shard=ranks.shard)
+                        run.stats = StepStats(*ranks.mean(list(stats)))   # over all ranks: the global batch's
                         if run.G_ema is not None:             # then average G's new weights into G_ema
                             update_ema(run.G_ema, G, decay=ema_decay_at(run.step, cfg.ema_decay, warmup=cfg.ema_warmup))
                         _record_step(run, epoch, x_real, bar)
                         _notify(callbacks, "step_end", run)
-                        if interrupt.signum or run.stop:
+                        if ranks.any(bool(interrupt.signum) or run.stop):   # every rank stops at the same step
+                            run.stop = run.stop or not interrupt.signum
                             _stop_in_epoch(run, epoch, signum=interrupt.signum)
                             break
                 if not run.stop:
@@ -119,6 +135,44 @@ def adam(params, *, lr: float, betas: tuple[float, float], device: torch.device)
     """Adam with its fused kernel (one pass over the weights instead of several) on CPU and CUDA."""
     fused = device.type in ("cpu", "cuda")
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused, foreach=None if fused else True)
+
+
+def _fast_paths(G: nn.Module, D: nn.Module, cfg: TrainConfig, device: torch.device) -> None:
+    """The options that change how fast, not what, G and D compute: channels-last weights, and on CUDA
+    cuDNN's benchmark mode (it times the convolution algorithms once per shape and keeps the fastest)."""
+    if cfg.channels_last:
+        G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    if cfg.sync_batchnorm and device.type != "cuda":
+        raise advise(ValueError("sync_batchnorm=True needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); "
+                                "on CPU processes each rank's BatchNorm normalises over its own images."),
+                     cli="--sync-batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); on CPU "
+                         "processes each rank's BatchNorm normalises over its own images.")
+
+
+def _for_training(model: nn.Module, cfg: TrainConfig, ranks: Ranks) -> nn.Module:
+    """The model as the step calls it: with SyncBatchNorm, compiled, in DDP, as cfg and the launch ask.
+    Its weights are the model's own, so checkpoints and samples use `model` itself."""
+    if cfg.sync_batchnorm and ranks.world_size > 1:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # replaces the BatchNorm layers in place
+    if cfg.compile:
+        model = torch.compile(model)
+    return ranks.wrap(model)
+
+
+@contextlib.contextmanager
+def _ended_by_another_rank(ranks: Ranks):
+    """Under torchrun, a failed exchange with the other processes (one died) ends this one with a
+    DistributedError that says so, instead of the transport's own message."""
+    try:
+        yield
+    except dist.DistError as err:
+        raise ranks.failure(err) from err
+    except RuntimeError as err:
+        if ranks.world_size > 1 and _TRANSPORT.search(str(err)):
+            raise ranks.failure(err) from err
+        raise
 
 
 # ---- before training -------------------------------------------------------------------------------------------
@@ -177,17 +231,17 @@ class _Epoch:
     stopped; `done` counts the steps taken in it. Resuming mid-epoch replays the epoch's shuffle from
     the random numbers saved at its start and skips the batches already done."""
 
-    def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool):
+    def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool, shard: Shard):
         self.done, self.start = position.batch_in_epoch, time.perf_counter()
         self.total = _steps_per_epoch(data, run.cfg)
         cfg = run.cfg
         if not self.done:
             self.rng_start = rng_state()
-            batches = _real_batches(iter(data), cfg, run.device, conditional)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard)
         else:                                            # replay the epoch's shuffle, skip what was done
             now, self.rng_start = rng_state(), position.rng_epoch_start
             set_rng_state(self.rng_start)
-            batches = _real_batches(iter(data), cfg, run.device, conditional)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard)
             for skipped in range(self.done):
                 if next(batches, None) is None:
                     raise ValueError(f"The checkpoint stopped after {self.done} steps of epoch {run.epoch + 1}, but "
@@ -201,9 +255,11 @@ class _Epoch:
         return Position(self.done, self.rng_start)
 
 
-def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, conditional: bool) -> Iterator:
-    """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches.
-    labels is None unless the models are conditional."""
+def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, conditional: bool,
+                  shard: Shard) -> Iterator:
+    """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches;
+    under torchrun, this rank's part of each (shard). labels is None unless the models are conditional."""
+    memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
     group, first = [], True
     for batch in batches:
         has_labels = isinstance(batch, (tuple, list))             # DataLoader: (images, labels)
@@ -214,8 +270,8 @@ def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, con
         if first and len(x_real) != cfg.batch_size:
             raise ValueError(_batch_size_message(len(x_real), cfg.batch_size))
         first = False
-        labels = batch[1].to(device, non_blocking=True) if conditional else None
-        group.append((x_real.to(device, non_blocking=True), labels))
+        labels = shard.take(batch[1]).to(device, non_blocking=True) if conditional else None
+        group.append((shard.take(x_real).to(device, non_blocking=True, memory_format=memory_format), labels))
         if len(group) == cfg.d_steps:
             xs, ys = zip(*group, strict=True)
             yield (xs[0], ys[0]) if cfg.d_steps == 1 else (list(xs), None if ys[0] is None else list(ys))
@@ -268,16 +324,22 @@ def _diverged(run: RunState, what: str) -> NonFiniteLossError:
         cli = f" No checkpoint was saved before it: start again with a lower --lr-G or --lr-D {rates}."
     else:
         python = cli = " No checkpoint was kept (cfg.checkpoint_dir is None)."
+    if cfg.precision != "float32":                   # mixed precision: its own suspect, named
+        largest = "65504, beyond which values overflow to inf" if cfg.precision == "float16" else "3.4e38"
+        said = f" The run computes under autocast in {cfg.precision} (largest number {largest}): to see whether"
+        others = ("bfloat16", "float32") if cfg.precision == "float16" else ("float32",)
+        python += f"{said} the precision is the cause, try precision={' or '.join(map(repr, others))}."
+        cli += f"{said} the precision is the cause, try --precision {' or '.join(others)}."
     return advise(NonFiniteLossError(what + python + causes), cli=what + cli + causes)
 
 
 def _save(run: RunState, **position) -> str | None:
     """save_training_state, unless the weights or the optimizers' state went bad: then stop with
     NonFiniteLossError, so that run.checkpoint always names a checkpoint that training can go on from."""
-    if problems := state_problems(run):
+    if problems := state_problems(run):           # every rank checks (their weights are the same), rank 0 writes
         raise _diverged(run, f"After step {run.step}, {' and '.join(problems)}: training diverged, so this state "
                              "was not saved.")
-    return save_training_state(run, **position)
+    return save_training_state(run, **position) if run.rank == 0 else None
 
 
 def _stop_in_epoch(run: RunState, epoch: _Epoch, *, signum: int | None) -> None:
