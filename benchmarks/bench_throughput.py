@@ -11,6 +11,10 @@ Two set-ups train the same preset models (same seed, same batch size, same devic
                label smoothing, no DiffAugment or R1); the others (WGAN-GP, hinge/SN) are measured with fit
                alone. A preset's G_ema (mnist-dcgan) is extra work on fit's side only.
 
+Fast paths. `options` names more fit set-ups of the same preset, each fit with TrainConfig changes from
+OPTIONS ("bfloat16", "float16", "channels_last", "compile", or several joined by "+", e.g.
+"bfloat16+channels_last"); "float32" is fit as the preset trains. They join the same interleaved windows.
+
 How it is timed. Each set-up first trains untimed warm-up steps (one-time costs: allocations, kernel
 selection); their speed sets the steps per window (about `window_s` of training, at least `min_steps`).
 Then windows of that many steps alternate between the set-ups (fit, tutorial, tutorial, fit, ...) so
@@ -35,6 +39,20 @@ from gan_helpers import fit
 from gan_helpers.presets import PRESETS
 from gan_helpers.train import adam
 
+# Fast paths of fit: TrainConfig changes that alter how G and D are computed, not what (notebook 09).
+OPTIONS = {"float32": {}, "bfloat16": {"precision": "bfloat16"}, "float16": {"precision": "float16"},
+           "channels_last": {"channels_last": True}, "compile": {"compile": True}}
+
+
+def option_changes(label: str) -> dict:
+    """The TrainConfig changes of an option label: a name in OPTIONS, or several joined by '+'."""
+    changes = {}
+    for name in label.split("+"):
+        if name not in OPTIONS:
+            raise ValueError(f"unknown option {name!r} in {label!r}; choose from {', '.join(OPTIONS)} (join with +)")
+        changes.update(OPTIONS[name])
+    return changes
+
 
 @dataclass
 class Throughput:
@@ -46,6 +64,7 @@ class Throughput:
     no_tutorial: str = ""                                 # why there is no tutorial column, if there is none
     fit_s: list[float] = field(default_factory=list)      # seconds of each window
     tutorial_s: list[float] = field(default_factory=list)
+    options_s: dict[str, list[float]] = field(default_factory=dict)   # fit with each option: seconds per window
 
     def images_per_s(self, seconds: list[float]) -> float:
         return self.steps * self.batch / statistics.median(seconds) if seconds else math.nan
@@ -91,9 +110,10 @@ class FitSetup:
 
 
 class TutorialSetup:
-    def __init__(self, G, D, dataset, cfg, device):
+    def __init__(self, G, D, dataset, cfg, device, workers: int = 0):
         self.G, self.D, self.device = G.to(device), D.to(device), device
-        self.loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True, num_workers=0)
+        self.loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True, num_workers=workers,
+                                 pin_memory=device.type == "cuda", persistent_workers=workers > 0)
         self.opt_G = torch.optim.Adam(G.parameters(), lr=cfg.lr_G, betas=(cfg.beta1, cfg.beta2))
         self.opt_D = torch.optim.Adam(D.parameters(), lr=cfg.lr_D, betas=(cfg.beta1, cfg.beta2))
 
@@ -147,14 +167,20 @@ def _models(name: str, seed: int):
 
 def measure(name: str, data, *, tutorial: bool = True, repeats: int = 5, warmup_s: float = 3.0,
             window_s: float = 5.0, min_steps: int = 3, max_steps: int = 1000, seed: int = 0,
-            device: str | torch.device = "cpu", log=print) -> Throughput:
-    """Throughput of preset `name` on `data` (a bench_data.PresetData); see the module doc."""
+            device: str | torch.device = "cpu", options: tuple[str, ...] = (), workers: int = 0,
+            log=print) -> Throughput:
+    """Throughput of preset `name` on `data` (a bench_data.PresetData); see the module doc. `options`: more
+    fit set-ups with OPTIONS' changes; `workers`: the tutorial DataLoader's num_workers."""
     device, cfg = torch.device(device), PRESETS[name].config
     result = Throughput(name, cfg.batch_size, data.source, data.prep_s)
     setups = {"fit": FitSetup(*_models(name, seed), data.batches, cfg, device)}
+    for label in options:
+        if label != "float32":
+            setups[label] = FitSetup(*_models(name, seed), data.batches, replace(cfg, **option_changes(label)), device)
+            result.options_s[label] = []
     result.no_tutorial = "not measured" if not tutorial else textbook_game(cfg)
     if not result.no_tutorial:
-        setups["tutorial"] = TutorialSetup(*_models(name, seed), data.dataset, cfg, device)
+        setups["tutorial"] = TutorialSetup(*_models(name, seed), data.dataset, cfg, device, workers)
     longest = min(len(data.batches), max_steps)         # full batches only, on both sides
     per_step = []
     for label, setup in setups.items():                 # warm-up: one step, then more if that was quick
@@ -169,7 +195,7 @@ def measure(name: str, data, *, tutorial: bool = True, repeats: int = 5, warmup_
     for r in range(repeats):
         for label, setup in (order if r % 2 == 0 else order[::-1]):   # ABBA: drift hits both alike
             seconds = setup.window(result.steps)
-            getattr(result, f"{label}_s").append(seconds)
+            (result.options_s[label] if label in result.options_s else getattr(result, f"{label}_s")).append(seconds)
             log(f"  {name} {label}: window {r + 1}/{repeats}, {result.steps} steps in {seconds:.2f} s, "
                 f"{result.steps * result.batch / seconds:,.0f} img/s")
     return result
@@ -187,4 +213,17 @@ def table(results: list[Throughput]) -> str:
         ratio = f"**{r.ratio:.2f}x**" if r.tutorial_s else "-"
         rows.append(f"| {r.preset} | {r.batch} | {r.source} | {r.prep_s:.1f} | {r.steps} x {len(r.fit_s)} "
                     f"| {r.images_per_s(r.fit_s):,.0f} | {tut} | {ratio} | {spread} |")
+    return "\n".join(rows)
+
+
+def options_table(results: list[Throughput]) -> str:
+    """The Markdown table of fit's fast paths: images/s of each option, and its speed-up over float32."""
+    labels = list(dict.fromkeys(label for r in results for label in r.options_s))
+    rows = ["| preset | batch | float32 (img/s) | " + " | ".join(f"{label} (img/s, x float32)" for label in labels)
+            + " |", "| --- | ---: | ---: | " + " | ".join("---:" for _ in labels) + " |"]
+    for r in results:
+        base = r.images_per_s(r.fit_s)
+        cells = [f"{r.images_per_s(r.options_s[label]):,.0f} (**{r.images_per_s(r.options_s[label]) / base:.2f}x**)"
+                 if r.options_s.get(label) else "-" for label in labels]
+        rows.append(f"| {r.preset} | {r.batch} | {base:,.0f} | " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -1,6 +1,7 @@
 """The course's benchmark suite: one command, one Markdown report (docs/benchmarks.md) and one plot.
 
     python benchmarks/suite.py [--quick] [--out docs/benchmarks.md] [--only throughput,tutorial,quality]
+                               [--options float32,bfloat16,float16,channels_last,compile] [--device cuda]
 
 Sections (each in its own module, whose docstring says exactly how it measures):
 
@@ -9,6 +10,10 @@ Sections (each in its own module, whose docstring says exactly how it measures):
                 textbook loop), timed in windows interleaved with fit's; the ratio fit / tutorial
     quality     time to quality on MNIST: MNIST FID and class coverage against seconds of training,
                 evaluation excluded, for every set-up in bench_quality.SETUPS   (bench_quality.py)
+
+--options adds fit's fast paths (mixed precision, channels-last, torch.compile: bench_throughput.OPTIONS)
+to the throughput section, each timed in the same interleaved windows; a time-to-quality set-up takes
+them as "NAME+OPTION", e.g. --setups mnist-dcgan,mnist-dcgan+bfloat16,mnist-dcgan+compile.
 
 "tutorial" includes "throughput" (the ratio needs both, interleaved). The data of both sides comes
 from bench_data.py. --quick is a smoke test of the script (a few steps, 20 s budgets, 500 samples):
@@ -24,6 +29,7 @@ import shlex
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -66,6 +72,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--anime-limit", type=int, help="faces unpacked from the zip (default all; quick 1024)")
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own choice)")
     p.add_argument("--device", default="cpu", help="training device for every section (default cpu)")
+    p.add_argument("--options", default="float32", help="fit's fast paths to time in the throughput section, "
+                   "comma-separated: " + ", ".join(bench_throughput.OPTIONS) + " (join with + to combine)")
+    p.add_argument("--tutorial-workers", type=int, default=0, help="num_workers of the tutorial side's DataLoader "
+                   "(default 0; a Colab learner would use 2)")
     p.add_argument("--work", help="folder for unpacked data (default: a temporary folder, removed afterwards)")
     args = p.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
@@ -74,6 +84,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
     if not args.only <= set(SECTIONS):
         p.error(f"--only takes {', '.join(SECTIONS)}, got {', '.join(sorted(args.only))}")
+    args.options = tuple(s.strip() for s in args.options.split(",") if s.strip())
+    for label in args.options:
+        try:
+            bench_throughput.option_changes(label)
+        except ValueError as err:
+            p.error(f"--options: {err}")
     args.presets = [s.strip() for s in args.presets.split(",") if s.strip()]
     if unknown := [name for name in args.presets if name not in PRESETS]:
         p.error(f"unknown presets {unknown}; choose from {list(PRESETS)}")
@@ -91,6 +107,19 @@ def cpu_name() -> str:
                 platform.processor() or platform.machine())
 
 
+def bfloat16_units() -> str:
+    """What the CPU offers bfloat16 matrix products (Linux /proc/cpuinfo flags), in words."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    flags = next((set(line.split(":", 1)[1].split()) for line in info.splitlines() if line.startswith("flags")), set())
+    have = sorted(flags & {"avx512_bf16", "amx_bf16", "amx_tile", "avx512f"})
+    if not flags:
+        return "bfloat16 units: unknown (no /proc/cpuinfo)"
+    if {"avx512_bf16", "amx_bf16"} & flags:
+        return f"bfloat16 units: yes ({', '.join(have)})"
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"bfloat16 units: none ({simd}; no avx512_bf16 or amx_bf16 flag: bfloat16 is emulated in float32 units)"
+
+
 def machine(args: argparse.Namespace) -> list[str]:
     cpu = cpu_name()
     usable = usable_cores()
@@ -98,7 +127,9 @@ def machine(args: argparse.Namespace) -> list[str]:
     command = (env + " " if env else "") + "python " + shlex.join(
         [os.path.relpath(sys.argv[0], REPO) if sys.argv[0].endswith("suite.py") else sys.argv[0], *sys.argv[1:]])
     return [f"- machine: {cpu}, {os.cpu_count()} cores ({usable} usable by this process), {platform.machine()}, "
-            f"{platform.system()} {platform.release()}",
+            f"{platform.system()} {platform.release()}; {bfloat16_units()}",
+            *([f"- GPU: {torch.cuda.get_device_name(torch.device(args.device))}"] if args.device.startswith("cuda")
+              else []),
             f"- torch {torch.__version__}, torchvision {torchvision.__version__}, Python {platform.python_version()}; "
             f"torch threads: {torch.get_num_threads()}; device: {args.device}",
             f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
@@ -122,7 +153,8 @@ def run_throughput(args, work: Path) -> list[bench_throughput.Throughput]:
         log(f"throughput {name}: {data.source}; fit's data ready in {data.prep_s:.1f} s")
         results.append(bench_throughput.measure(
             name, data, tutorial="tutorial" in args.only, repeats=args.repeats, warmup_s=args.warmup_s,
-            window_s=args.window_s, min_steps=args.min_steps, device=args.device, log=log))
+            window_s=args.window_s, min_steps=args.min_steps, device=args.device, options=args.options,
+            workers=args.tutorial_workers, log=log))
         del data
     return results
 
@@ -130,9 +162,17 @@ def run_throughput(args, work: Path) -> list[bench_throughput.Throughput]:
 def run_quality(args) -> dict[str, list[dict]]:
     known = {s.name: s for s in bench_quality.SETUPS}
     wanted = args.setups.split(",") if args.setups else list(known)
-    if missing := [n for n in wanted if n not in known and not (n in PRESETS and n.startswith("mnist"))]:
+    bases = [n.split("+", 1)[0] for n in wanted]                        # "mnist-dcgan+bfloat16": a fast path
+    if missing := [n for n in bases if n not in known and not (n in PRESETS and n.startswith("mnist"))]:
         raise SystemExit(f"unknown set-ups {missing}; known: {list(known)} and the MNIST presets")
-    setups = [known[n] if n in known else bench_quality.preset_setup(n) for n in wanted]
+    setups = []
+    for name, base in zip(wanted, bases, strict=True):
+        setup = known[base] if base in known else bench_quality.preset_setup(base)
+        if name != base:
+            changes = bench_throughput.option_changes(name.split("+", 1)[1])
+            setup = bench_quality.Setup(name, setup.build_models, replace(setup.config, **changes),
+                                        f"{setup.description}; {', '.join(f'{k}={v}' for k, v in changes.items())}")
+        setups.append(setup)
     images, labels = load_mnist()
     bench_quality.warm_up_metrics(args.device)
     results = {}
@@ -162,11 +202,19 @@ def report(args, header, throughput, quality, plot_name: str) -> str:
                "timed windows after warm-up. **fit** is `fit` over the preset's `TensorBatches`; **tutorial** is "
                "the same models (same initial weights) trained the way the tutorials do it: a torchvision data set "
                "(MNIST, CIFAR10, ImageFolder) with ToTensor + Normalize (+ Resize + CenterCrop for the faces), "
-               "`DataLoader(shuffle=True, num_workers=0)`, and the textbook loop with plain Adam. Windows of the "
-               "two alternate (fit, tutorial, tutorial, fit, ...), so slow spells of the machine hit both. "
+               f"`DataLoader(shuffle=True, num_workers={args.tutorial_workers})`, and the textbook loop with plain "
+               "Adam, in float32. Windows of the two alternate (fit, tutorial, tutorial, fit, ...), so slow spells "
+               "of the machine hit both. "
                "Data prep is the one-time cost of fit's data (reading the files; decoding the faces once into a "
                f"tensor cache), not part of the throughput{anime if 'anime-dcgan' in args.presets else ''}.", "",
                bench_throughput.table(throughput), ""]
+        if any(t.options_s for t in throughput):
+            md += ["### fit's fast paths", "",
+                   "The same fit set-up with one TrainConfig change each (notebook 09; `bench_throughput.OPTIONS`): "
+                   "autocast to bfloat16, or to float16 with gradient scaling; channels-last memory format; "
+                   "torch.compile of G and D (its compilation is part of the warm-up, not of the windows). Timed in "
+                   "the same interleaved windows as float32's fit (the column above).", "",
+                   bench_throughput.options_table(throughput), ""]
         if any(t.source.startswith("RANDOM") for t in throughput):
             md += ["Rows marked RANDOM used random pixels because the shared data was absent: throughput does not "
                    "depend on pixel values.", ""]
