@@ -66,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--setups", help="time-to-quality set-ups: names in bench_quality.SETUPS or MNIST presets "
                    "(default: all of SETUPS)")
     p.add_argument("--repeats", type=int, help="timed windows per set-up (default 5; quick 2)")
+    p.add_argument("--min-steps", type=int, help="least steps per timed window (default 3; quick 1)")
     p.add_argument("--budget", type=float, help="training seconds per set-up (default 240; quick 20)")
     p.add_argument("--every", type=float, help="training seconds between evaluations (default 30; quick 5)")
     p.add_argument("--samples", type=int, help="generated images per evaluation (default 5000; quick 500)")
@@ -226,20 +227,31 @@ def report(args, header, throughput, quality, plot_name: str) -> str:
                "MNIST FID against the 10,000 test images in the shipped digit classifier's features (not "
                "comparable with Inception FIDs), classes covered (>= 1% of the images) and the normalised class "
                "entropy. The set-ups run one after the other, so a busy spell of the machine may favour one of them.",
-               "", "Every DCGAN row has the `mnist-dcgan` preset's models. The baseline is the DCGAN paper's "
-               "settings (lr 2e-4, batch 128: the preset's first defaults); each other DCGAN row changes one thing "
-               "(the descriptions are in `bench_quality.SETUPS`): one-sided label smoothing, TTUR, an EMA of G, "
-               "DiffAugment, R1 on a D without BatchNorm, and the preset's own settings now (lr 3.2e-3, batch 64) "
-               "without and with EMA. `mnist-sngan` (spectral norm and biases in a D without BatchNorm, hinge "
-               "loss) and `mnist-wgan-gp` (LayerNorm critic, Wasserstein loss, gradient penalty 10, 5 critic steps "
-               "per G step, batch 64) are presets of their own. One run each from one seed; the spread across "
-               "seeds was not measured, so read small differences with caution.",
+               "", _setups_text(args),
                "", f"![FID and classes covered against training seconds]({plot_name})", "",
                bench_quality.tables(quality), ""]
     md += [f"Suite wall time: {time.perf_counter() - _START:.0f} s; load average at the end: "
            f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (this includes the suite's own "
            f"{torch.get_num_threads()} threads).", ""]
     return "\n".join(md)
+
+
+def _setups_text(args) -> str:
+    """What the time-to-quality rows are: bench_quality.SETUPS' story, or the set-ups named by --setups."""
+    caution = "One run each from one seed; the spread across seeds was not measured, so read small differences " \
+              "with caution."
+    if args.setups:
+        return (f"The set-ups: {', '.join(f'`{name}`' for name in args.setups.split(','))}. A `+OPTION` set-up is the "
+                "preset with one of fit's fast paths (`bench_throughput.OPTIONS`: `precision`, `channels_last` or "
+                "`compile` in its TrainConfig): the same game, computed another way, so at equal training time it "
+                f"differs from the preset by how many steps it gets done, and by the noise of one run. {caution}")
+    return ("Every DCGAN row has the `mnist-dcgan` preset's models. The baseline is the DCGAN paper's "
+            "settings (lr 2e-4, batch 128: the preset's first defaults); each other DCGAN row changes one thing "
+            "(the descriptions are in `bench_quality.SETUPS`): one-sided label smoothing, TTUR, an EMA of G, "
+            "DiffAugment, R1 on a D without BatchNorm, and the preset's own settings now (lr 3.2e-3, batch 64) "
+            "without and with EMA. `mnist-sngan` (spectral norm and biases in a D without BatchNorm, hinge "
+            "loss) and `mnist-wgan-gp` (LayerNorm critic, Wasserstein loss, gradient penalty 10, 5 critic steps "
+            f"per G step, batch 64) are presets of their own. {caution}")
 
 
 def main(argv=None) -> None:

@@ -54,8 +54,9 @@ class Precision:
         self.name, self.device = check_precision(name), torch.device(device)
         self.dtype = DTYPES[name]
         if self.name == "float16" and self.device.type == "mps":
-            raise ValueError("precision='float16' needs a gradient scaler, which torch offers on cuda and cpu but "
-                             "not on mps: use precision='bfloat16' or 'float32' on a Mac.")
+            what = "needs a gradient scaler, which torch offers on cuda and cpu but not on mps"
+            raise advise(ValueError(f"precision='float16' {what}: use precision='bfloat16' or 'float32' on a Mac."),
+                         cli=f"--precision float16 {what}: use --precision bfloat16 or float32 on a Mac.")
         self.scalers = ({who: torch.amp.GradScaler(self.device.type, init_scale=init_scale) for who in ("G", "D")}
                         if self.name == "float16" else {})
 

@@ -84,6 +84,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     """
     conditional = _check_models(G, D, cfg)
     device = pick_device(cfg.device)
+    _check_device_options(cfg, device)
     with Ranks(device, batch_size=cfg.batch_size) as ranks, RunLock(cfg.checkpoint_dir if ranks.main else None):
         _check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
         G.to(device), D.to(device)
@@ -144,11 +145,6 @@ def _fast_paths(G: nn.Module, D: nn.Module, cfg: TrainConfig, device: torch.devi
         G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    if cfg.sync_batchnorm and device.type != "cuda":
-        raise advise(ValueError("sync_batchnorm=True needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); "
-                                "on CPU processes each rank's BatchNorm normalises over its own images."),
-                     cli="--sync-batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); on CPU "
-                         "processes each rank's BatchNorm normalises over its own images.")
 
 
 def _for_training(model: nn.Module, cfg: TrainConfig, ranks: Ranks) -> nn.Module:
@@ -193,6 +189,15 @@ def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:
         raise ValueError(f"{'G' if _has_batchnorm(G) else 'D'} has BatchNorm, which normalises over the images of a "
                          "batch and so needs batches of 2 or more; the batch size is 1.")
     return bool(classes_G)
+
+
+def _check_device_options(cfg: TrainConfig, device: torch.device) -> None:
+    """ValueError for an option this device cannot run, before anything is changed."""
+    if cfg.sync_batchnorm and device.type != "cuda":
+        what = ("needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); on CPU processes each rank's "
+                "BatchNorm normalises over its own images.")
+        raise advise(ValueError(f"sync_batchnorm=True {what}"), cli=f"--sync-batchnorm {what}")
+    Precision(cfg.precision, device)                      # float16 on mps: ValueError naming the alternatives
 
 
 def _r1_weight(run: RunState) -> float:

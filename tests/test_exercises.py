@@ -225,6 +225,23 @@ def D_input(x, labels, num_classes):
     y = F.one_hot(labels, num_classes).float()[:, :, None, None]
     return torch.cat([x, y], dim=1)                 # not expanded to the image's size
 ''', "not_expanded"),
+    "amp_d_step": ('''
+import torch
+from gan_helpers import d_loss
+def amp_d_step(G, D, opt_D, scaler, x_real, z):
+    with torch.autocast(x_real.device.type, dtype=torch.float16):
+        x_fake = G(z)
+        loss_D = d_loss(D(x_real).float(), D(x_fake.detach()).float())
+    opt_D.zero_grad()
+    scaler.scale(loss_D).backward()
+    opt_D.step()                                    # not through the scaler: still scaled, never skipped
+    scaler.update()
+    return loss_D
+''', "opt_step_not_scaler"),
+    "shard": ('''
+def my_shard(batch, rank, world_size):
+    return batch[rank::world_size]                  # every N-th row: not the block fit gives a rank
+''', "interleaved"),
 }
 
 

@@ -21,8 +21,10 @@ from .convolutions import check_conv_transpose_out, check_generator_block, check
 from .evaluation import check_coverage, check_frechet_distance
 from .image_dataset import check_image_dataset
 from .latent_space import check_ink_direction, check_slerp
+from .mixed_precision import check_amp_d_step
 from .nearest import check_nearest_in
 from .report import CheckResult
+from .sharding import check_shard
 from .stability import check_gradient_penalty, check_power_iteration
 from .training_step import check_d_step, check_g_step, check_losses
 
@@ -44,6 +46,8 @@ CHECKS = {
     "power_iteration": (check_power_iteration, ("power_iteration_step",)),
     "G_input": (check_G_input, ("G_input",)),
     "D_input": (check_D_input, ("D_input",)),
+    "amp_d_step": (check_amp_d_step, ("amp_d_step",)),
+    "shard": (check_shard, ("my_shard",)),
 }
 
 __all__ = [
@@ -53,4 +57,5 @@ __all__ = [
     "check_adam_step", "check_nearest_in", "check_image_dataset",
     "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage",
     "check_gradient_penalty", "check_power_iteration", "check_G_input", "check_D_input",
+    "check_amp_d_step", "check_shard",
 ]
