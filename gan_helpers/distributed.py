@@ -1,6 +1,6 @@
 """Data parallelism: N processes (one per GPU, or CPU processes) train one GAN together.
 
-    torchrun --nproc-per-node 2 -m gan_helpers train mnist-dcgan
+    torchrun --standalone --nproc-per-node 2 -m gan_helpers train mnist-dcgan
 
 torchrun starts N copies of the program and tells each its RANK (0 .. N-1) and the WORLD_SIZE N.
 `fit` sees them and then, in every process:
@@ -95,13 +95,11 @@ class Ranks:
         """True on rank 0, the process that writes files and shows progress."""
         return self.rank == 0
 
-    def wrap(self, model: nn.Module, *, sync_batchnorm: bool = False) -> nn.Module:
-        """The model as the training step calls it: in DDP when there are several ranks (BatchNorm
-        made SyncBatchNorm first if asked); the model itself for one process."""
+    def wrap(self, model: nn.Module) -> nn.Module:
+        """The model as the training step calls it: in DDP when there are several ranks; the model itself
+        for one process."""
         if self.world_size == 1:
             return model
-        if sync_batchnorm:
-            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         ids = [self.device] if self.device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
