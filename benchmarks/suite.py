@@ -101,17 +101,20 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def _cpuinfo(field: str) -> str | None:
+    """The first CPU's `field` in /proc/cpuinfo (Linux), else None."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith(field)), None)
+
+
 def cpu_name() -> str:
     """The CPU's model name as lscpu shows it (Linux), else what platform knows."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                platform.processor() or platform.machine())
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def bfloat16_units() -> str:
     """What the CPU offers bfloat16 matrix products (Linux /proc/cpuinfo flags), in words."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    flags = next((set(line.split(":", 1)[1].split()) for line in info.splitlines() if line.startswith("flags")), set())
+    flags = set((_cpuinfo("flags") or "").split())
     have = sorted(flags & {"avx512_bf16", "amx_bf16", "amx_tile", "avx512f"})
     if not flags:
         return "bfloat16 units: unknown (no /proc/cpuinfo)"

@@ -108,7 +108,7 @@ class Ranks:
         if self.world_size == 1:
             return numbers
         t = torch.tensor(numbers, dtype=torch.float64, device=self._comm_device)
-        self._collective(dist.all_reduce, t)
+        dist.all_reduce(t)
         return (t / self.world_size).tolist()
 
     def any(self, flag: bool) -> bool:
@@ -116,21 +116,16 @@ class Ranks:
         if self.world_size == 1:
             return flag
         t = torch.tensor([float(flag)], device=self._comm_device)
-        self._collective(dist.all_reduce, t, op=dist.ReduceOp.MAX)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item())
 
     @property
     def _comm_device(self) -> torch.device:
         return self.device if dist.get_backend() == "nccl" else torch.device("cpu")
 
-    def _collective(self, fn, *args, **kwargs) -> None:
-        try:
-            fn(*args, **kwargs)
-        except dist.DistError as err:
-            raise self.failure(err) from err
-
     def failure(self, err: BaseException) -> DistributedError:
-        """The error that ends this rank when the exchange with the others failed."""
+        """The error that ends this rank when the exchange with the others failed (fit raises it for any
+        failed exchange: these collectives, and DDP's gradient averaging inside backward)."""
         said = str(err).splitlines()[0].split(". This is typically")[0] if str(err) else ""   # gloo's advice is
         return DistributedError(                                                            # for its developers
             f"Rank {self.rank} of {self.world_size}: the exchange with the other processes failed "

@@ -85,6 +85,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     conditional = _check_models(G, D, cfg)
     device = pick_device(cfg.device)
     _check_device_options(cfg, device)
+    precision = Precision(cfg.precision, device)      # float16 on mps: ValueError naming the alternatives
     with Ranks(device, batch_size=cfg.batch_size) as ranks, RunLock(cfg.checkpoint_dir if ranks.main else None):
         _check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
         G.to(device), D.to(device)
@@ -94,7 +95,7 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                        opt_G=opt_G or adam(G.parameters(), lr=cfg.lr_G, betas=betas, device=device),
                        opt_D=opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device),
                        fixed_z=sample_z(cfg.n_samples, G.latent_dim, seed=cfg.seed, device=device),
-                       G_ema=ema_copy(G) if cfg.ema_decay else None, precision=Precision(cfg.precision, device),
+                       G_ema=ema_copy(G) if cfg.ema_decay else None, precision=precision,
                        rank=ranks.rank, world_size=ranks.world_size)
         if resume:
             position = restore_training_state(run, cfg.checkpoint_dir if resume is True else resume)
@@ -165,7 +166,7 @@ def _ended_by_another_rank(ranks: Ranks):
         yield
     except dist.DistError as err:
         raise ranks.failure(err) from err
-    except RuntimeError as err:
+    except RuntimeError as err:                      # gloo's transport errors are plain RuntimeErrors
         if ranks.world_size > 1 and _TRANSPORT.search(str(err)):
             raise ranks.failure(err) from err
         raise
@@ -197,7 +198,6 @@ def _check_device_options(cfg: TrainConfig, device: torch.device) -> None:
         what = ("needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); on CPU processes each rank's "
                 "BatchNorm normalises over its own images.")
         raise advise(ValueError(f"sync_batchnorm=True {what}"), cli=f"--sync-batchnorm {what}")
-    Precision(cfg.precision, device)                      # float16 on mps: ValueError naming the alternatives
 
 
 def _r1_weight(run: RunState) -> float:
