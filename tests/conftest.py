@@ -41,9 +41,32 @@ def weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def assert_same_weights(a: dict, b: dict) -> None:
+    """Bit for bit: only for two results computed on this machine (never against stored numbers)."""
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=f"{key} differs")
+
+
+def this_machine() -> str:
+    """This CPU's model name (and whether it has bfloat16 units) and torch's version, for failure messages."""
+    info = {}
+    if Path("/proc/cpuinfo").is_file():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    import platform
+    cpu = info.get("model name") or platform.processor() or platform.machine()
+    bf16 = {"avx512_bf16", "amx_bf16"} & set(info.get("flags", "").split())
+    units = f"bfloat16 units {', '.join(sorted(bf16))}" if bf16 else "no bfloat16 units"
+    return f"{cpu} ({units}), torch {torch.__version__}"
+
+
+def made_on(stored: str) -> str:
+    """'stored numbers made on CPU with torch V; this machine: ...': where the stored numbers called `stored`
+    (a key of tests/fixtures/provenance.json) came from, beside where they are compared now."""
+    import json
+    origin = json.loads((REPO / "tests" / "fixtures" / "provenance.json").read_text())[stored]
+    return f"{stored} was made on {origin['cpu']} with torch {origin['torch']}; this machine: {this_machine()}"
 
 
 def write_cifar_folder(root: Path) -> Path:

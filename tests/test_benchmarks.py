@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import sys
-import time
+import types
 
 import pytest
 import torch
@@ -26,28 +26,40 @@ def mnist_batches() -> TensorBatches:
     return TensorBatches(load_mnist(limit=2048)[0], batch_size=MLP.config.batch_size)
 
 
-def test_time_to_quality_keeps_evaluation_off_the_training_clock(mnist_batches):
+class ClockedBatches:
+    """`data`'s batches, each advancing `clock` by `seconds` as it is fetched: a training step of known length."""
+
+    def __init__(self, data, clock, seconds: float):
+        self.data, self.clock, self.seconds, self.batch_size = data, clock, seconds, data.batch_size
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        for x in self.data:
+            self.clock.now += self.seconds
+            yield x
+
+
+def test_time_to_quality_keeps_evaluation_off_the_training_clock(mnist_batches, monkeypatch):
+    """On a simulated clock (so a loaded machine gives the same rows): every training step takes 1/16 s and every
+    evaluation 0.3 s. Evaluations come at each 0.25 s of training, the run stops at the step that reaches the
+    1 s budget, and the 0.3 s of each evaluation are on the wall clock only."""
+    clock = types.SimpleNamespace(now=100.0)
+    monkeypatch.setattr(bench_quality, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
     pause = 0.3
 
     def slow_metric(images, *, device):  # stands in for mnist_metrics: slow, and checks what it gets
         assert images.dtype == torch.uint8 and images.shape == (40, 1, 28, 28)
-        time.sleep(pause)
+        clock.now += pause
         return {"mnist_fid": 7.0, "classes_covered": 10, "class_entropy": 1.0}
 
-    budget, every = 1.0, 0.25
-    start = time.perf_counter()
-    rows = bench_quality.time_to_quality("mlp", MLP.build_models, MLP.config, mnist_batches, budget, every, 40,
+    data = ClockedBatches(mnist_batches, clock, 1 / 16)
+    rows = bench_quality.time_to_quality("mlp", MLP.build_models, MLP.config, data, 1.0, 0.25, 40,
                                          metrics=slow_metric, log=lambda _: None)
-    wall = time.perf_counter() - start
-    assert rows[0]["train_s"] == 0 and rows[0]["steps"] == 0
-    assert len(rows) >= 3                                                   # 0 s, some checkpoints, the end
-    seconds, steps = [r["train_s"] for r in rows], [r["steps"] for r in rows]
-    assert seconds == sorted(seconds) and steps == sorted(steps) and steps[-1] > 0
-    one_step = seconds[-1] / steps[-1]
-    assert budget <= seconds[-1] <= budget + max(0.5, 5 * one_step)         # stops one step past the budget
-    assert all(r["eval_s"] >= pause for r in rows)
-    # Evaluation is excluded: the run took the budget plus every pause, and the clock did not count them.
-    assert wall >= seconds[-1] + pause * len(rows)
+    assert [(r["train_s"], r["steps"]) for r in rows] == [(0.0, 0), (0.25, 4), (0.5, 8), (0.75, 12), (1.0, 16)]
+    assert [r["eval_s"] for r in rows] == pytest.approx([pause] * 5)
+    assert [r["wall_s"] for r in rows] == pytest.approx([pause * (i + 1) + r["train_s"] for i, r in enumerate(rows)])
     assert all(r["images"] == r["steps"] * MLP.config.batch_size for r in rows)
 
 

@@ -1,5 +1,4 @@
 """Issue 14's tools inside fit: the best checkpoint, the moving average of G, DiffAugment and R1."""
-import math
 
 import pytest
 import torch
@@ -84,11 +83,77 @@ def test_a_run_without_ema_keeps_none_and_old_checkpoints_have_none(mnist_small,
         fit(*tiny_models(), tiny_data(mnist_small, cfg), cfg, progress=False, resume=True)
 
 
-def test_diff_augment_and_r1_train_through_fit(mnist_small):
-    cfg = tiny_config(epochs=1, max_steps_per_epoch=4, diff_augment="translation,cutout", r1_gamma=1.0, r1_every=2)
+def test_fit_shows_D_only_augmented_images_with_the_configured_policy(mnist_small, monkeypatch):
+    """Every image D is given inside fit (real and fake, in D's and G's updates) is an output of DiffAugment,
+    called with cfg.diff_augment's policy; and every real image D sees has its cut-out square."""
+    import gan_helpers.train as train_module
+    from gan_helpers.augment import diff_augment
+    policies, outputs = [], []
+
+    def recording_augment(x, policy):
+        policies.append(policy)
+        outputs.append(diff_augment(x, policy))
+        return outputs[-1]
+    monkeypatch.setattr(train_module, "diff_augment", recording_augment)
+    cfg = tiny_config(epochs=1, max_steps_per_epoch=3, diff_augment="translation,cutout")
     G, D = tiny_models()
+    shown = []
+    D.register_forward_pre_hook(lambda module, inputs: shown.append(inputs[0]))
     history = fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
-    assert history.steps == 4 and all(math.isfinite(v) for v in history.loss_D + history.loss_G)
+    assert history.steps == 3 and len(shown) == 3 * 3                  # real, fake (D's update), fake (G's)
+    assert all(any(x is out for out in outputs) for x in shown), "D saw an image DiffAugment did not make"
+    assert set(policies) == {"translation,cutout"}
+    x_real = shown[0]                              # pixels p / 127.5 - 1 of uint8 p are never 0; cutout's fill is
+    assert (x_real == 0).flatten(1).any(1).all(), "a real image reached D without its cut-out square"
+
+
+def test_fit_applies_r1_on_exactly_every_nth_step_with_weight_gamma_over_2_times_n(mnist_small, monkeypatch):
+    """Lazy R1 (StyleGAN2): on steps 0, N, 2N, ... (counted from 0) the D loss gets gamma / 2 * N * R1,
+    on the others nothing, and no R1 is computed there."""
+    import gan_helpers.step as step_module
+    import gan_helpers.train as train_module
+    from gan_helpers.penalty import r1_penalty
+    calls, weights_given = [], []
+
+    def recording_r1(*args, **kwargs):
+        calls.append(run_state.step)
+        return r1_penalty(*args, **kwargs)
+
+    def recording_step(*args, r1_weight, **kwargs):
+        weights_given.append(r1_weight)
+        return gan_step(*args, r1_weight=r1_weight, **kwargs)
+    gan_step = train_module.gan_step
+    monkeypatch.setattr(step_module, "r1_penalty", recording_r1)
+    monkeypatch.setattr(train_module, "gan_step", recording_step)
+    run_state = None
+
+    def remember(event, run):
+        nonlocal run_state
+        run_state = run
+    G = DCGANGenerator(latent_dim=8, img_size=28, channels=1, features=4)
+    D = DCGANDiscriminator(img_size=28, channels=1, features=4, norm="layer")
+    cfg = tiny_config(epochs=1, max_steps_per_epoch=7, r1_gamma=0.5, r1_every=3)
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[remember])
+    assert calls == [0, 3, 6]                                          # steps counted before each update
+    assert weights_given == [0.5 / 2 * 3, 0, 0, 0.75, 0, 0, 0.75]
+
+
+def test_the_r1_term_is_added_to_the_d_loss(mnist_small):
+    """gan_step with r1_weight w: loss_D is the plain loss plus w * R1 of D on the real batch (same noise)."""
+    from gan_helpers import gan_step
+    from gan_helpers.penalty import r1_penalty
+
+    def one_step(r1_weight):
+        torch.manual_seed(0)
+        G = DCGANGenerator(latent_dim=8, img_size=28, channels=1, features=4)
+        D = DCGANDiscriminator(img_size=28, channels=1, features=4, norm="layer")
+        x_real = mnist_small[:16].float() / 127.5 - 1
+        penalty = r1_penalty(D, x_real).item()
+        opt_G, opt_D = (torch.optim.Adam(m.parameters()) for m in (G, D))
+        return gan_step(G, D, opt_G, opt_D, x_real, r1_weight=r1_weight).loss_D, penalty
+    plain, penalty = one_step(0.0)
+    with_r1, _ = one_step(2.5)
+    assert penalty > 0 and with_r1 - plain == pytest.approx(2.5 * penalty, rel=1e-4)
 
 
 def test_r1_on_a_batchnorm_discriminator_is_refused(mnist_small):

@@ -3,6 +3,7 @@ fit computes, not what, so its losses stay close to float32's on the same seed, 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import pytest
 import torch
@@ -77,21 +78,37 @@ def test_each_option_trains_close_to_float32_on_the_same_seed(mnist_small, name)
         assert counters["stats"]["unique_graphs"] > 0
 
 
+def scaler_states(folder) -> dict:
+    return load_checkpoint(list_checkpoints(folder)[-1]).get("scalers", {})
+
+
 @pytest.mark.parametrize("name", ["bfloat16", "float16", "channels_last"])
 def test_resume_is_exact_with_each_option(mnist_small, tmp_path, name):
-    cfg = tiny_config(epochs=2, checkpoint_dir=str(tmp_path / "straight"), **option(name))
-    G, D = tiny_models()
+    """On the small DCGAN, where each option matters: float16's scales change during the run (D's first step
+    overflows and halves S), so a resume that restarted the scalers would scale differently; channels-last
+    convolutions run other kernels, so a resume that lost the layout would round differently."""
+    cfg = tiny_config(epochs=2, batch_size=32, max_steps_per_epoch=4, checkpoint_dir=str(tmp_path / "straight"),
+                      **option(name))
+    G, D = small_dcgan()
     fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
     straight = weights(G), weights(D)
 
-    first = tiny_config(epochs=1, checkpoint_dir=str(tmp_path / "resumed"), **option(name))
-    G, D = tiny_models()
+    first = replace(cfg, epochs=1, checkpoint_dir=str(tmp_path / "resumed"))
+    G, D = small_dcgan()
     fit(G, D, tiny_data(mnist_small, first), first, progress=False)
-    then = tiny_config(epochs=2, checkpoint_dir=str(tmp_path / "resumed"), **option(name))
-    G, D = tiny_models(seed=1)                                    # other weights: the checkpoint's must win
+    at_the_stop = scaler_states(tmp_path / "resumed")
+    then = replace(first, epochs=2)
+    G, D = small_dcgan()
+    for p in (*G.parameters(), *D.parameters()):
+        p.data.normal_()                                          # other weights: the checkpoint's must win
+    seen = FirstConvInput(D)
     fit(G, D, tiny_data(mnist_small, then), then, progress=False, resume=True)
     assert_same_weights(weights(G), straight[0])
     assert_same_weights(weights(D), straight[1])
+    assert scaler_states(tmp_path / "resumed") == scaler_states(tmp_path / "straight")
+    assert seen.channels_last == (name == "channels_last")       # the resumed run computed in the same layout
+    if name == "float16":
+        assert at_the_stop["D"]["scale"] < 65536                  # the scale had changed before the stop
 
 
 def test_float16_keeps_one_gradient_scaler_per_optimizer_in_the_checkpoint(mnist_small, tmp_path):
@@ -112,20 +129,45 @@ def test_float16_keeps_one_gradient_scaler_per_optimizer_in_the_checkpoint(mnist
         assert "scalers" not in load_checkpoint(list_checkpoints(tmp_path)[-1])
 
 
-def test_the_scaler_multiplies_the_loss_and_the_step_is_the_same():
-    """float16's scaler: backward on S * loss, then the optimizer sees the gradient divided by S again."""
+def test_the_scaler_rescues_gradients_that_underflow_in_float16():
+    """A loss whose gradient is about 1e-9 a weight: below float16's smallest number (6e-8), so without a scale
+    the float16 backward gives exactly 0 and the weights never move. Scaled by S = 65536, the gradient is
+    representable, and the optimizer sees it divided by S again: the float32 gradient, to float16's precision."""
     torch.manual_seed(0)
-    w = nn.Linear(4, 1)
-    precision = Precision("float16", "cpu")
-    opt = torch.optim.SGD(w.parameters(), lr=0.1)
-    before = w.weight.detach().clone()
+    w = nn.Linear(4, 1, bias=False)
     x = torch.randn(8, 4)
-    loss = w(x).square().mean()
-    expected = torch.autograd.grad(loss, w.weight, retain_graph=True)[0]
+    expected = torch.autograd.grad((w(x) * 1e-9).sum(), w.weight)[0]         # float32: about 1e-9 each
+
+    def one_step(precision: Precision) -> torch.Tensor:
+        opt = torch.optim.SGD(w.parameters(), lr=1e6)
+        before = w.weight.detach().clone()
+        with precision.autocast():
+            loss = (w(x).float() * 1e-9).sum()
+        precision.step(loss, opt, "D")
+        moved = (before - w.weight.detach()) / 1e6                  # the gradient the optimizer used
+        w.weight.data.copy_(before)
+        return moved
+
+    with torch.autocast("cpu", dtype=torch.float16):
+        unscaled = torch.autograd.grad((w(x).float() * 1e-9).sum(), w.weight)[0]
+    assert torch.all(unscaled == 0), "this loss's float16 gradient should underflow without a scale"
+    precision = Precision("float16", "cpu")
     assert precision.loss_scale("D") == 65536.0
-    precision.step(loss, opt, "D")
-    torch.testing.assert_close(w.weight.detach(), before - 0.1 * expected)
+    torch.testing.assert_close(one_step(precision), expected, rtol=2e-2, atol=0)   # measured: within 0.4%
+    assert precision.loss_scale("D") == 65536.0                      # a good step: S kept (it grows after 2000)
     assert Precision("bfloat16").state_dict() == {} and Precision().loss_scale("G") == 1.0
+
+
+def test_a_step_whose_scaled_gradients_overflow_is_skipped_and_halves_the_scale():
+    torch.manual_seed(0)
+    w = nn.Linear(4, 1, bias=False)
+    precision, opt = Precision("float16", "cpu"), torch.optim.SGD(w.parameters(), lr=0.1)
+    before = w.weight.detach().clone()
+    with precision.autocast():
+        loss = (w(torch.randn(8, 4)).float() * 1e3).sum()            # x 65536: beyond float16's 65504
+    precision.step(loss, opt, "D")
+    assert torch.equal(w.weight.detach(), before) and precision.loss_scale("D") == 32768.0
+    assert precision.loss_scale("G") == 65536.0                      # each optimizer has its own scale
 
 
 @pytest.mark.parametrize("name", ["bfloat16", "float16"])
