@@ -223,6 +223,23 @@ def test_a_checkpoint_of_release_0_1_0_loads_and_resumes_exactly(tmp_path):
     assert_same_weights(weights(D), weights(D_straight))
 
 
+def test_the_comparison_with_release_0_1_0_fails_beyond_rounding_and_names_both_machines():
+    """The tolerance lets last-bit differences through and nothing larger: each tensor moved by twice its
+    tolerance fails, with the machine that made the stored weights and this one in the message."""
+    name = "checkpoint_v0.1.0_epoch2_G.pt"
+    stored = torch.load(FIXTURES / name)
+    last_bit = {k: torch.nextafter(v, torch.full_like(v, 2.0)) if v.is_floating_point() else v
+                for k, v in stored.items()}
+    assert_agrees_with_stored(last_bit, stored, name)
+    for key, tensor in stored.items():
+        if not tensor.is_floating_point():
+            continue
+        moved = {k: v.clone() for k, v in stored.items()}
+        moved[key].view(-1)[0] += 2 * DECIDED_BY_ROUNDING.get(key, ROUNDING)
+        with pytest.raises(AssertionError, match=f"(?s){key}: .*made on AMD EPYC.* torch 2.14.1.*; this machine: "):
+            assert_agrees_with_stored(moved, stored, name)
+
+
 def test_load_generator_from_a_file_a_checkpoint_folder_and_a_run_folder(trained, tmp_path):
     from gan_helpers import draw_samples, load_generator, sample_z
     G, _, cfg, _ = trained
