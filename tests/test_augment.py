@@ -10,13 +10,17 @@ def gen(seed=0):
 
 
 def test_translation_shifts_whole_images_and_fills_with_zeros():
-    x = torch.arange(2 * 1 * 8 * 8, dtype=torch.float32).view(2, 1, 8, 8) + 1   # no zeros in the input
+    x = torch.arange(16 * 1 * 8 * 8, dtype=torch.float32).view(16, 1, 8, 8) + 1   # no zeros in the input
     y = translation(x, ratio=0.25, generator=gen(3))
     assert y.shape == x.shape
-    for i in range(2):                                    # each image is its own shift of itself
+    shifts = []
+    for i in range(16):                                   # each image is its own shift of itself
         matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
                    if torch.equal(y[i], _shifted(x[i], dy, dx))]
         assert len(matches) == 1, matches
+        shifts += matches
+    assert len(set(shifts)) > 4, shifts                   # each image its own random shift, most of them moved
+    assert sum(shift != (0, 0) for shift in shifts) >= 12, shifts
 
 
 def _shifted(img, dy, dx):

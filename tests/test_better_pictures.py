@@ -67,6 +67,33 @@ def test_ema_is_kept_used_for_the_samples_saved_and_resumed_exactly(mnist_small,
         torch.testing.assert_close(value, G.state_dict()[name], rtol=0, atol=0)
 
 
+def test_fit_averages_G_after_every_generator_step_with_the_warm_up(mnist_small):
+    """G_ema at the end of fit is the moving average of G's weights after each of its steps, with
+    ema_decay_at's warm-up, recomputed here from G's recorded trajectory; its BatchNorm buffers are G's."""
+    from gan_helpers.ema import ema_decay_at
+    trajectory, ended = [], {}
+
+    def record(event, run):
+        if event in ("fit_start", "step_end"):
+            trajectory.append({k: v.clone() for k, v in run.G.state_dict().items()})
+        elif event == "fit_end":
+            ended["G_ema"] = {k: v.clone() for k, v in run.G_ema.state_dict().items()}
+    cfg = tiny_config(epochs=1, max_steps_per_epoch=6, ema_decay=0.9)
+    G, D = tiny_models()
+    fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False, callbacks=[record])
+    parameters = [name for name, _ in G.named_parameters()]
+    expected = {name: trajectory[0][name] for name in parameters}          # G_ema starts as G
+    for t, after in enumerate(trajectory[1:]):                             # t generator steps before this one
+        decay = ema_decay_at(t, 0.9)
+        expected = {name: decay * expected[name] + (1 - decay) * after[name] for name in parameters}
+    assert len(trajectory) == 1 + 6
+    for name in parameters:
+        torch.testing.assert_close(ended["G_ema"][name], expected[name], rtol=1e-5, atol=1e-7, msg=name)
+        assert not torch.equal(ended["G_ema"][name], trajectory[-1][name])   # an average, not G
+    for name, buffer in G.named_buffers():
+        assert torch.equal(ended["G_ema"][name], buffer)
+
+
 def fixed_noise(cfg):
     return sample_z(cfg.n_samples, 16, seed=cfg.seed)
 

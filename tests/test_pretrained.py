@@ -68,7 +68,10 @@ def test_a_g_only_file_samples_like_its_generator_but_cannot_be_resumed(tmp_path
     G, D = tiny_models()
     fit(G, D, tiny_data(mnist_small, cfg), cfg, progress=False)
     path = save_generator(G, tmp_path / "mine.pt", epoch=1, step=2, metrics={"mnist_fid": 1.5})
+    stored = torch.load(path, weights_only=True)["G"]
+    assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}   # half the bytes
     loaded = load_generator(path)
+    assert {p.dtype for p in loaded.parameters()} == {torch.float32}                   # cast back to float32
     z = sample_z(8, G.latent_dim, seed=3)
     with torch.no_grad():
         torch.testing.assert_close(loaded(z), G.eval()(z), atol=2e-2, rtol=0)   # float16 weights: close
