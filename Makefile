@@ -1,12 +1,13 @@
 # Two commands, each sets itself up the first time (a .venv with everything from requirements.txt):
 #   make train   train the MLP GAN on the embedded MNIST, write grids, loss plot, GIF and checkpoints to runs/
 #   make test    lint (ruff), then run the whole test suite, notebooks included (in fast mode)
+# and: make site (the course website in site/, from README.md, docs/ and the chapters), make lab, make exercises
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: train test lint lab clean exercises
+.PHONY: train test lint lab clean exercises site
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,5 +30,8 @@ exercises: $(STAMP)  # write the learner's copies, exercises/*.ipynb, from noteb
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+site: $(STAMP)  # the course website (mkdocs.yml): open site/index.html; --strict fails on a broken link
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) runs site build

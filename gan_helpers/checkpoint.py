@@ -3,6 +3,9 @@
 A checkpoint is one file holding plain data only (tensors, numbers, strings, lists, dicts):
 
     format            "gan_helpers.checkpoint/1"
+    gan_helpers_version  the package that wrote it, e.g. "0.2.0" (since 0.2.0; older files have none: read
+                      as written by 0.1.0 or earlier). Not checked on loading: it says which course a file,
+                      and a bug report about it, came from (CHANGELOG.md: what each version changed)
     models            {"G": model_spec(G), "D": model_spec(D)}: how to rebuild each model
     G, D              their state_dicts
     G_ema             the moving average of G (with TrainConfig.ema_decay; absent without)
@@ -15,10 +18,14 @@ A checkpoint is one file holding plain data only (tensors, numbers, strings, lis
     config            asdict(TrainConfig)
     history           History.to_dict()
     torch_version     the torch that wrote it
+    checksum          integrity.checksum of all the above (since gan_helpers 0.2; older files have none)
 
 Plain data means `torch.load(weights_only=True)` can read it, so a file that would run
 arbitrary code when unpickled is refused. Files are written to a temporary name and then
-renamed: a process killed while saving leaves the previous checkpoints untouched.
+renamed: a process killed while saving leaves the previous checkpoints untouched. Before use,
+a file's checksum is compared and its contents checked against the models (integrity.py): a
+damaged or foreign file is refused with a CheckpointError that names the newest older checkpoint
+of its folder that can be read, never loaded into G half-way.
 
     save_training_state(run)          what fit writes after every epoch and when stopped
     restore_training_state(run, src)  what fit(..., resume=...) reads back
@@ -26,6 +33,7 @@ renamed: a process killed while saving leaves the previous checkpoints untouched
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import pickle
 import re
@@ -36,11 +44,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import __version__
 from .advice import advise
 from .callbacks import RunState
 from .config import TrainConfig, config_differences
 from .data.files import atomic_save
 from .history import History
+from .integrity import CHECKSUM, checksum, counter_problems, optimizer_problems, weights_problems
+from .memory import check_fits, model_bytes
 from .models import build_model, full_hparams, model_spec
 from .pretrained import resolve_generator
 
@@ -71,8 +82,10 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
 
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
-    """Write a training state to `path` atomically, marked as a gan_helpers checkpoint."""
-    return atomic_save({"format": FORMAT, **state}, path)
+    """Write a training state to `path` atomically, marked as a gan_helpers checkpoint of this version, with
+    its checksum."""
+    state = {"format": FORMAT, "gan_helpers_version": __version__, **state}
+    return atomic_save({**state, CHECKSUM: checksum(state)}, path)
 
 
 def prune_checkpoints(folder: str | Path, keep: int) -> None:
@@ -94,6 +107,16 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} does not exist.")
     try:
+        state = _read(path, map_location)
+    except CheckpointError as err:
+        raise _unusable(path, str(err)) from err.__cause__
+    state["path"] = str(path)
+    return state
+
+
+def _read(path: Path, map_location) -> dict:
+    """The checkpoint in the file `path`, its format and checksum checked; a CheckpointError saying what is wrong."""
+    try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if unsafe := _UNSAFE.search(str(err)):           # a refused class or function, not damage
@@ -102,41 +125,81 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
                 "as is any file that could run arbitrary code (a checkpoint holds only numbers). Load only "
                 "checkpoints written by gan_helpers or by someone you trust."
             ) from None
-        raise _corrupt(path, err.__context__ or err) from err
+        raise CheckpointError(_corrupt(path, err.__context__ or err)) from err
     except Exception as err:  # noqa: BLE001 - whatever fails to unpickle (KeyError from a text file, ...) is damage
-        raise _corrupt(path, err) from err
+        raise CheckpointError(_corrupt(path, err)) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan_helpers checkpoint (format {FORMAT!r} expected).")
-    state["path"] = str(path)
+    stored = state.pop(CHECKSUM, None)                   # files of gan_helpers 0.1 have none
+    if stored is not None and stored != checksum(state):
+        raise CheckpointError(f"{path} is damaged: its contents do not match the checksum stored when it was "
+                              "saved (a changed byte: a failing disk, an interrupted copy, an edit).")
     return state
+
+
+def _corrupt(path: Path, err: Exception) -> str:
+    return f"{path} is corrupt or incomplete ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})."
 
 
 def _require(state: dict, keys: tuple[str, ...]) -> None:
     if missing := [key for key in keys if key not in state]:
-        raise CheckpointError(f"{state['path']} is an incomplete gan_helpers checkpoint: it lacks "
-                              f"{', '.join(missing)}.")
+        raise _unusable(Path(state["path"]), f"{state['path']} is an incomplete gan_helpers checkpoint: it lacks "
+                                             f"{', '.join(missing)}.")
 
 
-def _corrupt(path: Path, err: Exception) -> CheckpointError:
-    what = f"{path} is corrupt or incomplete ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})."
-    older = [p for p in list_checkpoints(path.parent) if p != path]
+def _require_specs(state: dict) -> None:
+    if problems := _spec_problems(state["models"]):
+        raise _unusable(Path(state["path"]), f"{state['path']} does not say how to rebuild its models: "
+                                             f"{'; '.join(problems)}.")
+
+
+def _spec_problems(models) -> list[str]:
+    if not isinstance(models, dict):
+        return [f"models is a {type(models).__name__}, not a dict"]
+    return [f"models.{name} is not {{'class': name, 'hparams': {{...}}}}" for name, spec in models.items()
+            if not (isinstance(spec, dict) and isinstance(spec.get("class"), str)
+                    and isinstance(spec.get("hparams"), dict))]
+
+
+def _unusable(path: Path, what: str) -> CheckpointError:
+    """The error for a checkpoint file that cannot be used: what is wrong with it, and the newest older
+    checkpoint of its folder that can be read, to go on from."""
+    older = [p for p in list_checkpoints(path.parent) if p.name != path.name and _step(p) < _step(path)]
     if not older:
         return CheckpointError(f"{what} No older checkpoint is in that folder.")
-    quoted = shlex.quote(str(older[-1]))
-    return advise(CheckpointError(f"{what} The previous checkpoint {older[-1]} is still there: resume from it "
-                                  f"with resume='{older[-1]}'."),
-                  cli=f"{what} The previous checkpoint {older[-1]} is still there: resume from it with "
+    good = next((p for p in reversed(older) if _readable(p)), None)
+    if good is None:
+        return CheckpointError(f"{what} The older checkpoints in that folder cannot be read either.")
+    quoted = shlex.quote(str(good))
+    return advise(CheckpointError(f"{what} The previous checkpoint {good} can be read: resume from it with "
+                                  f"resume='{good}' (or draw from it with load_generator('{good}'))."),
+                  cli=f"{what} The previous checkpoint {good} can be read: resume from it with "
                       f"--resume-from {quoted} (or sample {quoted}).")
+
+
+def _step(path: Path) -> int:
+    match = _NAME.match(path.name)
+    return int(match.group(2)) if match else 1 << 62      # best.pt and other names: newer than any
+
+
+def _readable(path: Path) -> bool:
+    try:
+        _read(path, "cpu")
+    except CheckpointError:
+        return False
+    return True
 
 
 def check_compatible(state: dict, *, G: nn.Module, D: nn.Module, cfg: TrainConfig) -> None:
     """Raise CheckpointError naming every difference between the checkpoint and these models/config."""
-    if "D" not in state["models"]:
+    if isinstance(state["models"], dict) and "D" not in state["models"]:
         raise CheckpointError(
             f"Cannot resume from {state.get('path', 'the checkpoint')}: it holds a generator only (no D, no "
             "optimizers), for sampling with load_generator. Train with a checkpoint_dir of your own instead.")
     _require(state, KEYS)
-    problems = []
+    _require_specs(state)
+    if problems := counter_problems(state, ("config",)):
+        raise _unusable(Path(state["path"]), f"{state['path']} is not a training state that fits: {problems[0]}.")
     for name, model in (("G", G), ("D", D)):
         saved, now = state["models"][name], model_spec(model)
         if saved["class"] != now["class"]:
@@ -243,23 +306,40 @@ def restore_training_state(run: RunState, source: str | Path) -> Position:
     state = load_checkpoint(source)
     _require(state, ("models",))
     check_compatible(state, G=run.G, D=run.D, cfg=run.cfg)
-    for obj, key in ((run.G, "G"), (run.D, "D"), (run.opt_G, "opt_G"), (run.opt_D, "opt_D")):
-        obj.load_state_dict(state[key])
-    if run.G_ema is not None:                            # check_compatible has made sure the config asks for it
-        run.G_ema.load_state_dict(state["G_ema"])
-    if run.precision is not None:                        # float16's scales; none from another precision
-        run.precision.load_state_dict(state.get("scalers"))
+    path, problems = Path(state["path"]), counter_problems(state, KEYS)
+    models = ((run.G, "G"), (run.D, "D")) + (((run.G_ema, "G_ema"),) if run.G_ema is not None else ())
+    for model, key in models:
+        problems += weights_problems(key, state.get(key), model)
+    for opt, key in ((run.opt_G, "opt_G"), (run.opt_D, "opt_D")):
+        problems += optimizer_problems(key, state[key], opt)
+    if problems:                                         # checked before anything is loaded into the models
+        raise _unusable(path, f"{path} does not fit these models: {'; '.join(problems)}.")
+    with _loading(path):
+        for obj, key in models + ((run.opt_G, "opt_G"), (run.opt_D, "opt_D")):
+            obj.load_state_dict(state[key])              # (G_ema: check_compatible made sure the config asks for it)
+        if run.precision is not None:                    # float16's scales; none from another precision
+            run.precision.load_state_dict(state.get("scalers"))
+        history = History.from_dict(state["history"])
     if problems := state_problems(run):                  # written before gan_helpers checked before saving
-        raise CheckpointError(f"{state['path']} cannot be trained from: {', '.join(problems)}. Resume from an "
-                              "older checkpoint, or start a new run with lower learning rates.")
+        raise _unusable(path, f"{path} cannot be trained from: {', '.join(problems)}.")
     for opt, name in ((run.opt_G, "lr_G"), (run.opt_D, "lr_D")):   # changed on resume: the new rate, not the saved
         if state["config"].get(name) != getattr(run.cfg, name):
             for group in opt.param_groups:
                 group["lr"] = getattr(run.cfg, name)
-    run.history = History.from_dict(state["history"])
+    run.history = history
     run.epoch, run.step, run.checkpoint = state["epoch"], state["step"], state["path"]
     set_rng_state(state["rng"])
     return Position(state["batch_in_epoch"], state["rng_epoch_start"])
+
+
+@contextlib.contextmanager
+def _loading(path: Path):
+    """What the checks above did not foresee still ends in a CheckpointError about the file, not torch's own."""
+    try:
+        yield
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError, MemoryError) as err:
+        raise _unusable(path, f"{path} does not fit these models ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else ''}).") from err
 
 
 def load_generator(path: str | Path, *, device: str | torch.device | None = None, ema: bool = True) -> nn.Module:
@@ -271,10 +351,22 @@ def load_generator(path: str | Path, *, device: str | torch.device | None = None
     whether these are G_ema's weights)."""
     state = load_checkpoint(resolve_generator(path))
     _require(state, ("models", "G", "epoch", "step"))
-    G = build_model(state["models"]["G"])
+    _require_specs(state)
+    path = Path(state["path"])
+    with _loading(path):                               # its size first: a tampered spec could ask for terabytes
+        spec = state["models"]["G"]
+        check_fits(model_bytes(lambda: build_model(spec)), what=f"The {spec['class']} that {path} describes",
+                   fix="Draw from it on a machine with more memory.")
+        G = build_model(spec)
     use_ema = ema and state.get("G_ema") is not None
-    G.load_state_dict(state["G_ema"] if use_ema else state["G"])   # float16 weights of a shipped file are
-                                                                     # copied into G's float32
+    name = "G_ema" if use_ema else "G"
+    if problems := counter_problems(state, ("epoch", "step")) + weights_problems(name, state[name], G):
+        raise _unusable(path, f"{path} does not fit the {type(G).__name__} it describes: {'; '.join(problems)}.")
+    with _loading(path):
+        G.load_state_dict(state[name])                 # float16 weights of a shipped file are copied into G's float32
+    if not math.isfinite(largest := _largest([*G.parameters(), *G.buffers()])):
+        raise _unusable(path, f"{path}'s {name} holds {largest} among its weights: it would draw nothing but "
+                              "noise (the run diverged before this checkpoint was written).")
     G.checkpoint = {"path": state["path"], "epoch": state["epoch"], "step": state["step"],
                     "metrics": state.get("metrics", {}), "ema": use_ema}
     return G.to(device or "cpu").eval()

@@ -1,4 +1,5 @@
-"""The command line: `python -m gan_helpers train PRESET` and `python -m gan_helpers sample CHECKPOINT`.
+"""The command line: `python -m gan_helpers train PRESET`, `python -m gan_helpers sample CHECKPOINT` and
+`python -m gan_helpers check NOTEBOOK` (a learner's exercises, checked from outside: exercises/grading.py).
 
 Several processes train one run with `torchrun --standalone --nproc-per-node N -m gan_helpers train PRESET`
 (distributed.py): --batch-size is then the global batch, and rank 0 alone prints and writes.
@@ -16,33 +17,79 @@ import shlex
 import signal
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import torch
-from PIL import Image
-
+from . import __version__
 from .advice import cli_wording
-from .callbacks import SaveSampleGrids
-from .checkpoint import CheckpointError, load_generator
-from .data import IDXFormatError
-from .data.files import writable_folder
-from .device import pick_device
-from .distributed import DistributedError, launched_rank, launched_world_size
-from .losses import LOSSES
-from .plotting import plot_history, save_gif, save_grid
-from .precision import PRECISIONS
-from .presets import PRESETS
-from .sampling import draw_samples, sample_z
-from .train import NonFiniteLossError, fit
 
-# Errors with a message that says what to do: printed without a traceback. (The data sets'
-# not-found errors, a missing image folder, an unwritable --out, a full disk: all OSError.)
-EXPECTED_ERRORS = (CheckpointError, DistributedError, IDXFormatError, NonFiniteLossError, OSError, ValueError)
+# torch and the package's training modules are imported by the commands that use them, not here:
+# `--help`, `--version` and `sample --help` answer at once, without loading torch (seconds).
+
+
+class Choices(Sequence):
+    """The choices of an argument, read from the package only when argparse needs them: to check a `train`
+    command's value, or to print `train --help` (they name presets, losses, precisions: modules with torch)."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]):
+        self._load, self._names = load, None
+
+    def _all(self) -> tuple[str, ...]:
+        if self._names is None:
+            self._names = tuple(self._load())
+        return self._names
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _presets() -> list[str]:
+    from .presets import PRESETS
+
+    return sorted(PRESETS)
+
+
+def _losses() -> list[str]:
+    from .losses import LOSSES
+
+    return sorted(LOSSES)
+
+
+def _precisions() -> tuple[str, ...]:
+    from .precision import PRECISIONS
+
+    return PRECISIONS
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Errors with a message that says what to do: printed without a traceback. (The data sets'
+    not-found errors, a missing image folder, an unwritable --out, a full disk: all OSError.)"""
+    from .checkpoint import CheckpointError
+    from .data import IDXFormatError
+    from .distributed import DistributedError
+    from .train import GPUMemoryError, NonFiniteLossError
+
+    return (CheckpointError, DistributedError, GPUMemoryError, IDXFormatError, MemoryError, NonFiniteLossError,
+            OSError, ValueError)
 
 
 def train(args: argparse.Namespace) -> Path:
     """Train a preset and write samples/, losses.png, training.gif, samples.png and checkpoints/ to --out."""
+    import torch
+
+    from .callbacks import SaveSampleGrids
+    from .data.files import writable_folder
+    from .device import pick_device
+    from .distributed import launched_rank, launched_world_size
+    from .memory import check_fits, model_bytes
+    from .plotting import plot_history, save_gif, save_grid
+    from .presets import PRESETS
+    from .train import fit
+
     preset = PRESETS[args.preset]
     out = Path(args.out or f"runs/{args.preset}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed),
@@ -57,8 +104,11 @@ def train(args: argparse.Namespace) -> Path:
     if args.ema_decay == 0:                        # --ema-decay 0: no G_ema (a run of a preset that keeps one)
         overrides["ema_decay"] = None
     cfg = replace(preset.config, **overrides, checkpoint_dir=str(out / "checkpoints"), device=args.device)
-    torch.manual_seed(cfg.seed)
     features = args.features or preset.features
+    check_fits(5 * model_bytes(lambda: preset.models(features)),       # weights, gradients, Adam's two moments, G_ema
+               what=f"Training {args.preset} with --features {features}",
+               fix=f"Use a smaller --features (the preset's is {preset.features}; each halving needs 1/4 of it).")
+    torch.manual_seed(cfg.seed)
     G, D = preset.models(features)
     device = pick_device(cfg.device)
     writable_folder(out)                           # a read-only or mistyped --out: said now, not after an epoch
@@ -90,9 +140,19 @@ def train(args: argparse.Namespace) -> Path:
 def sample(args: argparse.Namespace) -> Path:
     """Draw --n new images from a checkpoint's generator into one grid picture.
     A conditional generator draws class --label, or, without it, one column per class."""
+    import torch
+
+    from .checkpoint import load_generator
+    from .data.files import writable_folder
+    from .memory import check_fits
+    from .plotting import save_grid
+    from .sampling import grid_bytes, sample_images, sample_z
+
     _check_image_name(args.out)
     writable_folder(Path(args.out).parent)
     G = load_generator(args.checkpoint)
+    check_fits(grid_bytes(G, args.n), what=f"A grid of --n {args.n} images",
+               fix="Draw fewer (--n 64), or several grids with different --seed.")
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     z = sample_z(args.n, G.latent_dim, seed=seed)
     labels, nrow, what = args.label, math.ceil(math.sqrt(args.n)), f", class {args.label}"
@@ -104,7 +164,11 @@ def sample(args: argparse.Namespace) -> Path:
     elif not 0 <= args.label < G.num_classes:
         raise ValueError(f"--label must be between 0 and {G.num_classes - 1} for this generator, got {args.label}.")
     try:
-        path = save_grid(draw_samples(G, z, labels=labels), args.out, nrow=nrow)
+        images = sample_images(G, z, labels=labels)       # 500 at a time
+    except torch.cuda.OutOfMemoryError as err:
+        raise MemoryError(f"The GPU ran out of memory drawing --n {args.n} images: draw fewer.") from err
+    try:
+        path = save_grid(images, args.out, nrow=nrow)
     except OSError as err:                         # a read-only place, a path under a file
         raise OSError(f"Cannot write --out {args.out}: {err.strerror or err}.") from err
     print(f"Wrote {args.n} images from {G.checkpoint['path']} (epoch {G.checkpoint['epoch']}, seed {seed}{what}) "
@@ -114,10 +178,15 @@ def sample(args: argparse.Namespace) -> Path:
 
 def _check_image_name(out: str) -> None:
     """--out must name an image file of a format Pillow writes (.png, .jpg, ...), not a folder."""
+    from .plotting import image_format
+
     if Path(out).is_dir():
         raise ValueError(f"--out {out} is a folder: name the image file, e.g. --out {Path(out) / 'samples.png'}.")
-    if Path(out).suffix.lower() not in Image.registered_extensions():
-        raise ValueError(f"--out {out}: name an image file ending in .png or .jpg.")
+    try:
+        image_format(out)
+    except ValueError:
+        raise ValueError(f"--out {out}: name an image file ending in .png or .jpg (Pillow cannot write RGB "
+                         f"pictures as '{Path(out).suffix or 'no extension'}').") from None
 
 
 def _at_least(low: int):
@@ -161,9 +230,10 @@ def _seed(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_helpers", description="Train GANs and draw samples.")
+    p.add_argument("--version", action="version", version=f"gan_helpers {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a preset on its data set")
-    t.add_argument("preset", choices=sorted(PRESETS))
+    t.add_argument("preset", metavar="preset", choices=Choices(_presets), help="one of %(choices)s")
     t.add_argument("--epochs", type=_at_least(1))
     t.add_argument("--batch-size", type=_at_least(1))
     t.add_argument("--seed", type=_seed)
@@ -176,7 +246,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=_at_least(1), help="train on the first LIMIT images only (quick tries)")
     t.add_argument("--max-steps", type=_at_least(1), help="at most this many steps per epoch (quick tries)")
     t.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-    t.add_argument("--loss", choices=sorted(LOSSES), help="the game: bce (default), minimax, hinge or wasserstein")
+    t.add_argument("--loss", metavar="LOSS", choices=Choices(_losses),
+                   help="the game: bce (default), minimax, hinge or wasserstein")
     t.add_argument("--gp-weight", type=_non_negative, help="WGAN-GP gradient penalty weight (10 in the paper)")
     t.add_argument("--label-smoothing", type=_fraction, help="one-sided: D's target for real images is 1 - S")
     t.add_argument("--lr-G", dest="lr_G", type=_positive, help="G's learning rate (TTUR: differ from --lr-D); may "
@@ -189,8 +260,9 @@ def parser() -> argparse.ArgumentParser:
                    "color,translation,cutout (small data sets)")
     t.add_argument("--r1-gamma", type=_non_negative, help="R1 penalty weight on real images (zero-centred)")
     t.add_argument("--r1-every", type=_at_least(1), help="lazy R1: every N-th D step (default 1)")
-    t.add_argument("--precision", choices=PRECISIONS, help="autocast G and D to bfloat16 (recent GPUs and CPUs) or "
-                   "float16 (older GPUs, with gradient scaling); default float32")
+    t.add_argument("--precision", metavar="PRECISION", choices=Choices(_precisions),
+                   help="autocast G and D to bfloat16 (recent GPUs and CPUs) or float16 (older GPUs, with gradient "
+                        "scaling); default float32")
     t.add_argument("--channels-last", action="store_true", help="(N, H, W, C) memory format for the convolutions")
     t.add_argument("--compile", action="store_true", help="torch.compile G and D (a slow start, faster steps)")
     t.add_argument("--sync-batchnorm", action="store_true", help="under torchrun on GPUs: BatchNorm statistics over "
@@ -202,20 +274,46 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, help="default: a random seed, printed so you can repeat it")
     s.add_argument("--label", type=int, help="the class to draw (conditional generators; default: every class)")
     s.add_argument("--out", default="samples.png")
+    c = sub.add_parser("check", help="run a learner's exercise cells and their checks (exit 1 when one fails)")
+    c.add_argument("notebook", help="a notebook of the course, e.g. exercises/01_mnist_mlp_gan.ipynb")
+    c.add_argument("--verbose", action="store_true", help="print every check's whole verdict under the table")
     return p
+
+
+def check(args: argparse.Namespace) -> int:
+    """Print the table of a notebook's exercises (exercises/grading.py); 1 when one does not pass."""
+    from .exercises.grading import check_notebook, table
+
+    rows = check_notebook(args.notebook)
+    print(table(rows))
+    if args.verbose:
+        print("\n" + "\n\n".join(row.verdict for row in rows if row.verdict))
+    return 0 if all(row.passed for row in rows) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "check":
+            return check(args)
         (train if args.command == "train" else sample)(args)
     except KeyboardInterrupt as stop:              # Ctrl-C (130) or SIGTERM (143): 128 + the signal's number
         print(f"\nStopped. {cli_wording(stop)}".rstrip(), file=sys.stderr)
         return 128 + getattr(stop, "signum", signal.SIGINT)
-    except EXPECTED_ERRORS as err:
-        print(f"error: {_message(err)}", file=sys.stderr)
+    except expected_errors() as err:             # evaluated only when something was raised
+        print(f"error: {_rank()}{_message(err)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _rank() -> str:
+    """Under torchrun, which process speaks (torchrun's own report that follows names only its exit code)."""
+    from .distributed import launched_rank, launched_world_size
+    try:
+        rank, world_size = launched_rank(), launched_world_size()
+    except ValueError:                             # a mistyped RANK or WORLD_SIZE: that is the error itself
+        return ""
+    return f"rank {rank} of {world_size} (the cause of torchrun's report below): " if world_size > 1 else ""
 
 
 def _message(err: Exception) -> str:

@@ -1,6 +1,8 @@
 """The settings of a training run, as one plain dataclass that notebooks show in one cell."""
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from dataclasses import dataclass, fields
 
@@ -74,6 +76,17 @@ class TrainConfig:
     sync_batchnorm: bool = False            # under torchrun: BatchNorm statistics over all ranks (CUDA only)
 
     def __post_init__(self):
+        for f in fields(self):                       # the types first: epochs=2.5 or batch_size="64" fail here
+            setattr(self, f.name, _checked_type(f.name, getattr(self, f.name), f.type))
+        for name in ("lr_G", "lr_D"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be 0 or more (2e-4 is usual; 0 freezes the model), got "
+                                 f"{getattr(self, name)}.")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be at least 0 and below 1, got {getattr(self, name)}.")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"TrainConfig.seed must be between 0 and 2**63 - 1, got {self.seed}.")
         for name in ("epochs", "batch_size", "d_steps", "n_samples", "keep_checkpoints", "r1_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)}.")
@@ -96,6 +109,30 @@ class TrainConfig:
         if self.diff_augment is not None:
             parse_policy(self.diff_augment)                                 # ValueError naming the choices
         check_precision(self.precision)
+
+
+_KINDS = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "True or False"}
+
+
+def _checked_type(name: str, value, annotation: str):
+    """`value` as the plain Python type its field's annotation names ("int", "float | None", ...): numpy's
+    numbers become int and float, a Path a str (so a checkpoint holds plain data); a TypeError otherwise."""
+    kinds = annotation.split(" | ")
+    if value is None and "None" in kinds:
+        return value
+    if isinstance(value, bool) or isinstance(value, str):
+        if type(value).__name__ in kinds:
+            return value
+    elif isinstance(value, numbers.Integral) and ("int" in kinds or "float" in kinds):
+        return int(value) if "int" in kinds else float(value)
+    elif isinstance(value, numbers.Real) and "float" in kinds:
+        if math.isfinite(value):
+            return float(value)
+        raise ValueError(f"TrainConfig.{name} must be a finite number, got {value}.")
+    elif isinstance(value, os.PathLike) and "str" in kinds:
+        return os.fspath(value)
+    wanted = " or ".join(_KINDS.get(kind, kind) for kind in kinds)
+    raise TypeError(f"TrainConfig.{name} must be {wanted}, got {value!r} of type {type(value).__name__}.")
 
 
 # Fields that may change when a run is resumed; every other field must match the checkpoint. Lower learning

@@ -58,17 +58,33 @@ def launched() -> bool:
 
 def launched_rank() -> int:
     """This process's RANK as torchrun set it (0 without torchrun)."""
-    return int(os.environ.get("RANK", "0"))
+    return _whole_number_from_env("RANK", 0)
 
 
 def launched_world_size() -> int:
     """The number of processes torchrun started (1 without torchrun)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
+    return _whole_number_from_env("WORLD_SIZE", 1)
 
 
 def local_rank() -> int:
     """This process's number on its machine (torchrun's LOCAL_RANK): which GPU it drives."""
-    return int(os.environ.get("LOCAL_RANK", "0"))
+    return _whole_number_from_env("LOCAL_RANK", 0)
+
+
+def _whole_number_from_env(name: str, default: int) -> int:
+    """The whole number in the environment variable `name` (default when unset); a ValueError naming it."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < (1 if name == "WORLD_SIZE" else 0):
+        raise ValueError(f"The environment variable {name}={text!r} is not a process number: torchrun sets it "
+                         f"(start several processes with torchrun --nproc-per-node N); unset it to train in one "
+                         "process.")
+    return value
 
 
 class Ranks:

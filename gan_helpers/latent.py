@@ -227,3 +227,43 @@ def _principal_coordinates(y: torch.Tensor, k: int, *, seed: int, power_iteratio
         q = torch.linalg.qr(y @ (y.T @ q)).Q
     u_small, s, _ = torch.linalg.svd(q.T @ y, full_matrices=False)  # (m, F) = u_small S Vh
     return (q @ u_small[:, :k]) * s[:k], s[:k] ** 2 / (n - 1)
+
+
+@torch.no_grad()
+def w_directions(G: nn.Module, *, n_components: int = 10, n_samples: int = 4096, seed: int = 0) -> Directions:
+    """GANSpace in W, for a style-based G (one with `mapping`): the principal components of w = G.mapping(z)
+    over n_samples seeded z (Härkönen et al. 2020 do the same for StyleGAN). `vectors` (K, w_dim) are
+    orthonormal, largest variance first; move by amount * sqrt(explained_variance[k]) to go amount standard
+    deviations along component k. `layer` is "W"."""
+    if not hasattr(G, "mapping"):
+        raise ValueError(f"w_directions needs a style-based G with a mapping network (G.mapping), got "
+                         f"{type(G).__name__}; for other generators use ganspace_directions.")
+    if not 1 <= n_components <= min(G.w_dim, n_samples):
+        raise ValueError(f"n_components must be between 1 and min(w_dim, n_samples) = {min(G.w_dim, n_samples)}, "
+                         f"got {n_components}.")
+    was_training = G.training
+    G.eval()
+    try:
+        w = G.mapping(z_from_seed(seed, latent_dim=G.latent_dim, n=n_samples).to(G.w_avg.device)).cpu().double()
+    finally:
+        G.train(was_training)
+    w = w - w.mean(dim=0)
+    _, S, Vh = torch.linalg.svd(w, full_matrices=False)             # w = U S Vh: rows of Vh, the components
+    variance = S ** 2 / (n_samples - 1)
+    vectors = Vh[:n_components]
+    biggest = vectors.gather(1, vectors.abs().argmax(dim=1, keepdim=True))
+    vectors = vectors * torch.sign(biggest)                          # a fixed sign: the same seed, the same sliders
+    return Directions(vectors=vectors.float(), names=[f"PC{k + 1}" for k in range(n_components)],
+                      explained_variance=variance[:n_components].float(),
+                      explained_ratio=(variance[:n_components] / variance.sum()).float(), layer="W")
+
+
+def move_in_layers(ws: torch.Tensor, offset: torch.Tensor, layers: Sequence[int] | range) -> torch.Tensor:
+    """ws (B, num_ws, w_dim) with `offset` (w_dim,) added to the styles of `layers` only (e.g.
+    G.layer_ranges()["coarse"]): an edit of pose alone, or of colours alone."""
+    index = torch.as_tensor(list(layers), dtype=torch.long)
+    if len(index) and (index.min() < 0 or index.max() >= ws.shape[1]):
+        raise ValueError(f"layers must lie in 0 .. {ws.shape[1] - 1} (num_ws - 1), got {list(layers)}.")
+    moved = ws.clone()
+    moved[:, index] += offset.to(ws)
+    return moved

@@ -36,8 +36,6 @@ import sys
 import time
 import warnings
 
-from matplotlib.figure import Figure
-
 from .callbacks import RunState
 from .plotting import image_grid, plot_history
 from .sampling import draw_samples
@@ -82,6 +80,8 @@ class LiveView:
         self.nrow, self.grid_size, self.enabled = nrow, grid_size, enabled
         self.update_seconds: list[float] = []
         self.handle = None                        # the IPython DisplayHandle of the current run
+        from matplotlib.figure import Figure  # here, not at the top: `import gan_helpers` stays quick
+
         self.figure = Figure(figsize=(8, 8 * 3.5 / 11), dpi=80)   # 640 px wide; plot_history sets the height
         self._run: RunState | None = None
         self._finished = True

@@ -5,17 +5,20 @@ tensors in [0, 255] (what History.samples holds), with 1 or 3 channels, shape (N
 """
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.figure import Figure
 from PIL import Image
-from torchvision.utils import make_grid
 
+from .data.files import atomic_write
 from .history import History
+
+if TYPE_CHECKING:                      # matplotlib is imported by the functions that draw (a quick package import)
+    from matplotlib.figure import Figure
 
 
 def image_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2) -> torch.Tensor:
@@ -24,13 +27,32 @@ def image_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2) -> torc
         raise ValueError(f"Expected images of shape (N, 1 or 3, H, W), got {tuple(images.shape)}.")
     images = images.detach().cpu()
     unit = images.float() / 255 if images.dtype == torch.uint8 else (images.float().clamp(-1, 1) + 1) / 2
-    grid = make_grid(unit, nrow=nrow, padding=padding, pad_value=1.0)  # (3, H', W') in [0, 1]
+    grid = tile(unit, nrow=nrow, padding=padding, pad_value=1.0)       # (3, H', W') in [0, 1]
     return (grid * 255).round().to(torch.uint8).permute(1, 2, 0)
+
+
+def tile(images: torch.Tensor, *, nrow: int = 8, padding: int = 2, pad_value: float = 0.0) -> torch.Tensor:
+    """Images (N, 1 or 3, H, W) side by side, `nrow` to a row, `padding` pixels of `pad_value` around each:
+    one (3, H', W') tensor. The layout of torchvision's make_grid (one image: itself, unpadded), without
+    importing torchvision, whose first import takes seconds."""
+    n, _, h, w = images.shape
+    images = images.expand(-1, 3, -1, -1)                   # grey (N, 1, H, W) -> (N, 3, H, W); colour unchanged
+    if n == 1:
+        return images[0]
+    cols = min(nrow, n)
+    rows = math.ceil(n / cols)
+    grid = images.new_full((3, rows * (h + padding) + padding, cols * (w + padding) + padding), pad_value)
+    for k, image in enumerate(images):
+        top, left = padding + (k // cols) * (h + padding), padding + (k % cols) * (w + padding)
+        grid[:, top:top + h, left:left + w] = image
+    return grid
 
 
 def show_grid(images: torch.Tensor, *, nrow: int = 8, title: str | None = None, ax=None):
     """Show images as a grid in a matplotlib axes (a new figure unless `ax` is given)."""
     if ax is None:
+        import matplotlib.pyplot as plt
+
         rows = -(-len(images) // nrow)
         _, ax = plt.subplots(figsize=(min(nrow, len(images)) * 0.9, rows * 0.9))
     ax.imshow(image_grid(images, nrow=nrow).numpy())
@@ -42,10 +64,22 @@ def show_grid(images: torch.Tensor, *, nrow: int = 8, title: str | None = None, 
 
 def save_grid(images: torch.Tensor, path: str | Path, *, nrow: int = 8) -> Path:
     """Save images as one grid picture (PNG, JPEG, ... by the file's extension)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image_grid(images, nrow=nrow).numpy()).save(path)
-    return path
+    form = image_format(path)
+    picture = Image.fromarray(image_grid(images, nrow=nrow).numpy())
+    return atomic_write(path, lambda f: picture.save(f, format=form))
+
+
+def image_format(path: str | Path) -> str:
+    """The Pillow format that `path`'s extension names ("PNG" for .png); a ValueError when Pillow cannot
+    write an RGB picture in it (.txt, .psd, .xbm, ...)."""
+    suffix = Path(path).suffix.lower()
+    form = Image.registered_extensions().get(suffix)
+    try:
+        Image.new("RGB", (1, 1)).save(io.BytesIO(), format=form)     # a 1-pixel try: a KeyError or OSError
+    except (KeyError, OSError, ValueError):                           # when Pillow cannot write it
+        raise ValueError(f"Cannot write {path} as a picture: Pillow does not write RGB images as "
+                         f"'{suffix or 'no extension'}'. Name a .png or .jpg file.") from None
+    return form
 
 
 def running_mean(values: Sequence[float], window: int) -> list[float]:
@@ -74,6 +108,8 @@ def plot_history(history: History, *, path: str | Path | None = None, smooth: in
     names = history.metric_names
     rows, cols = (2, math.lcm(2, len(names))) if names else (1, 2)
     if fig is None:
+        import matplotlib.pyplot as plt
+
         fig = plt.figure(figsize=(11, 3.5 * rows))
     else:
         fig.clear()
@@ -96,8 +132,8 @@ def plot_history(history: History, *, path: str | Path | None = None, smooth: in
         ax.set(xlabel="epoch", title=name)
     fig.tight_layout()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
+        form = Path(path).suffix.lstrip(".").lower() or "png"
+        atomic_write(path, lambda f: fig.savefig(f, format=form, dpi=100))
     return fig
 
 
@@ -106,9 +142,7 @@ def save_gif(frames: Sequence[torch.Tensor], path: str | Path, *, nrow: int = 8,
     """Save one grid per frame (e.g. History.samples) as a looping animated GIF."""
     if not frames:
         raise ValueError("save_gif got no frames: train for at least one epoch first.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     pictures = [Image.fromarray(image_grid(f, nrow=nrow).numpy()) for f in frames]
     durations = [int(seconds_per_frame * 1000)] * (len(pictures) - 1) + [int(hold_last * 1000)]
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=durations, loop=0)
-    return path
+    return atomic_write(path, lambda f: pictures[0].save(f, format="GIF", save_all=True, append_images=pictures[1:],
+                                                          duration=durations, loop=0))

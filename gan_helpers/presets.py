@@ -14,7 +14,14 @@ from torch import nn
 
 from .config import TrainConfig
 from .data import TensorBatches, default_data_root, load_cifar10, load_image_folder, load_mnist
-from .models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from .models import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    ResidualDiscriminator,
+    StyleGenerator,
+)
 
 Images = tuple[torch.Tensor, torch.Tensor | None]   # uint8 (N, C, H, W) and int64 labels (N,), or None
 
@@ -31,7 +38,7 @@ class Preset:
     config: TrainConfig
     build: Callable[[int], tuple[nn.Module, nn.Module]]            # features -> (G, D)
     load: Callable[[str | Path | None, int | None, bool], Images]   # (root, limit, progress) -> images, labels
-    features: int = 64                                               # the DCGAN width (0: not a DCGAN)
+    features: int = 64                                               # the DCGAN/style width (0: none)
 
     def models(self, features: int | None = None) -> tuple[nn.Module, nn.Module]:
         """A fresh (G, D), `features` wide (default: the preset's width; ignored by the MLP)."""
@@ -56,6 +63,28 @@ def _cifar10(root: str | Path | None, limit: int | None, progress: bool) -> Imag
 def _anime_faces(root: str | Path | None, limit: int | None, progress: bool) -> Images:
     folder = load_image_folder(root or default_data_root() / "anime_faces", size=64, progress=progress)
     return (folder.images[:limit] if limit else folder.images), None
+
+
+def _anime_faces_at(size: int) -> Callable[[str | Path | None, int | None, bool], Images]:
+    """A loader of the anime faces at size x size (decoded once per size and cached beside the folder)."""
+    def load(root: str | Path | None, limit: int | None, progress: bool) -> Images:
+        folder = load_image_folder(root or default_data_root() / "anime_faces", size=size, progress=progress)
+        return (folder.images[:limit] if limit else folder.images), None
+    return load
+
+
+def _stylegan(img_size: int) -> Callable[[int], tuple[nn.Module, nn.Module]]:
+    """A builder of a style-based G and its residual D (stylegan.py, residual_d.py), `features` wide at img_size."""
+    def build(features: int) -> tuple[nn.Module, nn.Module]:
+        return (StyleGenerator(img_size=img_size, features=features),
+                ResidualDiscriminator(img_size=img_size, features=features))
+    return build
+
+
+# StyleGAN2's optimiser (Adam lr 2e-3, betas (0, 0.99)), the non-saturating logistic loss, lazy R1 every 4th D step
+# and an EMA of G; gamma 1 rather than StyleGAN2-ADA's rule of thumb (0.0002 * side^2 / batch * 25 ~ 1 at 64 px).
+_STYLE_CONFIG = dict(batch_size=32, lr_G=2e-3, lr_D=2e-3, beta1=0.0, beta2=0.99, r1_gamma=1.0, r1_every=4,
+                     ema_decay=0.999)
 
 
 def _mnist_mlp(features: int) -> tuple[nn.Module, nn.Module]:
@@ -99,6 +128,17 @@ PRESETS = {
         build=_dcgan(64, 3), load=_anime_faces, features=64,
         # G_ema draws the pictures: on 5 CPU epochs at features 32 it removed G's speckled textures (README).
         config=TrainConfig(epochs=25, batch_size=128, ema_decay=0.999),
+    ),
+    "anime-stylegan": Preset(
+        description="Style-based G (StyleGAN2: mapping, modulated convs, noise, mixing) and a residual D on 64x64 "
+                    "anime faces (notebook 10); --data FOLDER of images (default data/anime_faces)",
+        build=_stylegan(64), load=_anime_faces, features=16,
+        config=TrainConfig(epochs=25, **_STYLE_CONFIG),
+    ),
+    "anime-stylegan-32": Preset(
+        description="anime-stylegan at 32x32 (the faces downsized): about 1/3 of the compute, for a CPU",
+        build=_stylegan(32), load=_anime_faces_at(32), features=16,
+        config=TrainConfig(epochs=25, **_STYLE_CONFIG),
     ),
     "mnist-wgan-gp": Preset(
         description="WGAN-GP on MNIST (notebook 07): the DCGAN of mnist-dcgan, a LayerNorm critic, 5 critic "

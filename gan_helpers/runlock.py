@@ -50,6 +50,26 @@ class RunLock:
                 remove_leftovers(self.path.parent)
         return self
 
+    def keep(self) -> None:
+        """Before every write into the folder: make sure this process still holds it. A lock file deleted
+        while the run trains (the folder removed, or only `.lock`) is created and locked again, so that a second
+        run is still refused; when another run has taken the folder meanwhile, a FolderInUseError says so and
+        nothing of this run is written over its files."""
+        if self._fd is None or _still_there(self._fd, self.path):
+            return
+        writable_folder(self.path.parent)
+        try:
+            fd = _take(self.path)
+        except FolderInUseError as err:
+            raise FolderInUseError(f"{self.path.parent} (or its lock file) was deleted while this run trained, and "
+                                   f"another training ({err.owner}) has taken the folder since: this run stops "
+                                   "without writing there, so as not to overwrite that run's checkpoints.") from None
+        os.close(self._fd)
+        self._fd = fd
+        if fd is not None:
+            warnings.warn(f"{self.path.parent} or its lock file was deleted while this run trained: the folder is "
+                          "locked again (its earlier checkpoints are gone unless you moved them).", stacklevel=3)
+
     def __exit__(self, *exc_info) -> None:
         if self._fd is not None:
             self.path.unlink(missing_ok=True)            # while still locked: whoever opened it sees it gone
@@ -91,5 +111,7 @@ def _still_there(fd: int, path: Path) -> bool:
 def _in_use(folder: Path, owner: str) -> FolderInUseError:
     what = (f"Another training ({owner}) is writing checkpoints to {folder}: two runs in one folder would "
             "overwrite each other. Wait for it to end (or stop it)")
-    return advise(FolderInUseError(f"{what}, or give this run another checkpoint_dir."),
-                  cli=f"{what}, or give this run another --out.")
+    err = advise(FolderInUseError(f"{what}, or give this run another checkpoint_dir."),
+                 cli=f"{what}, or give this run another --out.")
+    err.owner = owner
+    return err

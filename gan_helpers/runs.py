@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .checkpoint import CheckpointError, list_checkpoints, load_generator
-from .data.files import REPO
+from .data.files import REPO, env_path
 from .pretrained import SHIPPED
 
 RUNS_ENV = "GAN_RUNS_DIR"
@@ -45,8 +45,8 @@ def colab_content() -> Path:
 
 def runs_dir() -> Path:
     """The folder that holds every chapter's runs (see the module doc), created if missing."""
-    if os.environ.get(RUNS_ENV):
-        folder = Path(os.environ[RUNS_ENV]).expanduser()
+    if env := env_path(RUNS_ENV):
+        folder = env
     elif in_colab():
         folder = _colab_runs_dir()
     elif (REPO / "notebooks").is_dir() and (REPO / "gan_helpers").is_dir():   # a checkout of the course

@@ -98,3 +98,10 @@ def sample_images(G: nn.Module, z: torch.Tensor, *, labels: Labels = None, batch
 def _short(labels: Labels) -> str:
     text = repr(labels.tolist() if isinstance(labels, torch.Tensor) else labels)
     return text if len(text) < 40 else text[:37] + "..."
+
+
+def grid_bytes(G: nn.Module, n: int) -> int:
+    """About the memory that drawing n images from G and tiling them into one picture takes (memory.check_fits):
+    the noise, the images as floats and bytes, and the grid (floats while it is built, then bytes)."""
+    channels, height, width = draw_samples(G, sample_z(1, G.latent_dim, seed=0)).shape[1:]
+    return n * (4 * G.latent_dim + 9 * channels * height * width + 12 * 3 * (height + 2) * (width + 2))

@@ -27,9 +27,7 @@ from .advice import advise
 from .augment import diff_augment
 from .callbacks import RunState
 from .checkpoint import (
-    CheckpointError,
     Position,
-    list_checkpoints,
     restore_training_state,
     rng_state,
     save_training_state,
@@ -43,6 +41,16 @@ from .ema import ema_copy, ema_decay_at, update_ema
 from .history import History
 from .losses import loss_functions
 from .precision import Precision
+from .preflight import (
+    batch_size_message,
+    callback_list,
+    check_batches,
+    check_device_options,
+    check_images,
+    check_models,
+    check_start,
+    too_few_batches,
+)
 from .runlock import RunLock
 from .sampling import sample_images, sample_z
 from .step import StepStats, gan_step
@@ -67,9 +75,11 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
               `TensorBatches`, or a `DataLoader` yielding images or (images, labels), images
               scaled to [-1, 1]. A conditional G and D (num_classes > 0) need the labels.
     opt_G/D:  default Adam(lr_G / lr_D, betas=(beta1, beta2)) from cfg.
+    callbacks: functions called as callback(event, run) (callbacks.py), or one such function.
     resume:   True continues from the newest checkpoint in cfg.checkpoint_dir, a path from
               that file; the models and cfg must match the checkpoint (cfg.epochs, the learning
-              rates and max_steps_per_epoch may change: config.RESUMABLE_CHANGES).
+              rates and max_steps_per_epoch may change: config.RESUMABLE_CHANGES). A path into a
+              cfg.checkpoint_dir that holds another run's checkpoints is refused (the runs would mix).
 
     With cfg.checkpoint_dir set, a checkpoint is written at the end of every epoch, after the
     callbacks (so what they measured is in it), and when you interrupt (Ctrl-C, Jupyter's stop
@@ -81,13 +91,18 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     run into the same folder is refused. Before every save the weights and the optimizers' state
     are checked: numbers that are not finite, or exploded weights, stop the run with a
     NonFiniteLossError instead, so every checkpoint saved is one that training can go on from.
+    A callback that raises ends fit too, but after the training done so far is saved (as Ctrl-C
+    would); a GPU that runs out of memory ends it with a GPUMemoryError saying what to lower, the
+    last checkpoint kept. What can be checked before training is (preflight.py).
     """
-    conditional = _check_models(G, D, cfg)
+    conditional = check_models(G, D, cfg)
+    callbacks = callback_list(callbacks)
     device = pick_device(cfg.device)
-    _check_device_options(cfg, device)
+    check_device_options(cfg, device)
     precision = Precision(cfg.precision, device)      # float16 on mps: ValueError naming the alternatives
-    with Ranks(device, batch_size=cfg.batch_size) as ranks, RunLock(cfg.checkpoint_dir if ranks.main else None):
-        _check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
+    with Ranks(device, batch_size=cfg.batch_size) as ranks, \
+            RunLock(cfg.checkpoint_dir if ranks.main else None) as lock:
+        check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
         G.to(device), D.to(device)
         _fast_paths(G, D, cfg, device)
         betas = (cfg.beta1, cfg.beta2)
@@ -102,15 +117,18 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
         else:
             torch.manual_seed(cfg.seed)
             position = Position()
+        check_batches(data, cfg)
         G_train, D_train = _for_training(G, cfg, ranks), _for_training(D, cfg, ranks)
         d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
         augment = None if cfg.diff_augment is None else (lambda x: diff_augment(x, cfg.diff_augment))
-        callbacks = list(callbacks) if ranks.main else []       # rank 0 alone watches, draws and writes
+        callbacks = callbacks if ranks.main else []       # rank 0 alone watches, draws and writes
         _notify(callbacks, "fit_start", run)
 
-        with _DeferredInterrupt() as interrupt, _ended_by_another_rank(ranks):
+        with _DeferredInterrupt() as interrupt, _ended_by_another_rank(ranks), _out_of_memory(run):
+            first = True                                  # the first batch of this call is checked (check_images)
             while run.epoch < cfg.epochs and not run.stop:
-                epoch = _Epoch(data, run, position, conditional, ranks.shard)
+                epoch = _Epoch(data, run, position, conditional, ranks.shard, check=first)
+                first = False
                 with _progress_bar(run, epoch, enabled=progress and ranks.main) as bar:
                     for x_real, labels in epoch.batches:      # Algorithm 1: k D updates, then one G update
                         stats = gan_step(G_train, D_train, run.opt_G, run.opt_D, x_real, labels=labels,
@@ -121,13 +139,14 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
                         if run.G_ema is not None:             # then average G's new weights into G_ema
                             update_ema(run.G_ema, G, decay=ema_decay_at(run.step, cfg.ema_decay, warmup=cfg.ema_warmup))
                         _record_step(run, epoch, x_real, bar)
-                        _notify(callbacks, "step_end", run)
+                        with _saved_if_failing(run, lock, batch_in_epoch=epoch.done, rng_epoch_start=epoch.rng_start):
+                            _notify(callbacks, "step_end", run)
                         if ranks.any(bool(interrupt.signum) or run.stop):   # every rank stops at the same step
                             run.stop = run.stop or not interrupt.signum
-                            _stop_in_epoch(run, epoch, signum=interrupt.signum)
+                            _stop_in_epoch(run, epoch, lock, signum=interrupt.signum)
                             break
                 if not run.stop:
-                    _end_epoch(run, epoch, callbacks)
+                    _end_epoch(run, epoch, callbacks, lock)
                 position = Position()
         _notify(callbacks, "fit_end", run)
     return run.history
@@ -172,32 +191,52 @@ def _ended_by_another_rank(ranks: Ranks):
         raise
 
 
-# ---- before training -------------------------------------------------------------------------------------------
-
-def _check_models(G: nn.Module, D: nn.Module, cfg: TrainConfig) -> bool:
-    """ValueError for a pair that cannot train as configured; True when G and D are conditional."""
-    classes_G, classes_D = getattr(G, "num_classes", 0), getattr(D, "num_classes", 0)
-    if classes_G != classes_D:
-        raise ValueError(f"G has num_classes={classes_G} but D has num_classes={classes_D}: a conditional GAN "
-                         "needs both conditioned on the same classes (or neither).")
-    if (cfg.gp_weight or cfg.r1_gamma) and _has_batchnorm(D):
-        what = ("The gradient penalty needs a per-image gradient, but D has BatchNorm, which mixes the images of a "
-                "batch.")
-        raise advise(ValueError(f"{what} Build D without it, e.g. DCGANDiscriminator(norm='layer')."),
-                     cli=f"{what} Train the mnist-wgan-gp preset (its critic has norm='layer'), or leave out "
-                         "--gp-weight.")
-    if cfg.batch_size < 2 and (_has_batchnorm(G) or _has_batchnorm(D)):
-        raise ValueError(f"{'G' if _has_batchnorm(G) else 'D'} has BatchNorm, which normalises over the images of a "
-                         "batch and so needs batches of 2 or more; the batch size is 1.")
-    return bool(classes_G)
+class GPUMemoryError(torch.cuda.OutOfMemoryError):
+    """The GPU ran out of memory while training: the step was abandoned, the last checkpoint is kept."""
 
 
-def _check_device_options(cfg: TrainConfig, device: torch.device) -> None:
-    """ValueError for an option this device cannot run, before anything is changed."""
-    if cfg.sync_batchnorm and device.type != "cuda":
-        what = ("needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only); on CPU processes each rank's "
-                "BatchNorm normalises over its own images.")
-        raise advise(ValueError(f"sync_batchnorm=True {what}"), cli=f"--sync-batchnorm {what}")
+@contextlib.contextmanager
+def _out_of_memory(run: RunState):
+    """torch's CUDA out-of-memory error becomes one that says what to lower and where to go on from."""
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as err:
+        if isinstance(err, GPUMemoryError):
+            raise
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise _memory_error(run) from err
+
+
+def _memory_error(run: RunState) -> GPUMemoryError:
+    cfg, good = run.cfg, run.checkpoint
+    what = (f"The GPU ran out of memory in epoch {run.epoch + 1} at step {run.step + 1} (batch size {cfg.batch_size}, "
+            f"{cfg.precision}); that step was not saved.")
+    lower = "Lower what a step needs: a smaller {batch}, a narrower model ({features}), or {precision}"
+    half = "bfloat16 (or float16 on GPUs older than Ampere)"
+    python = " " + lower.format(batch="batch_size", features="features=", precision=f"precision={half}") + "."
+    cli = " " + lower.format(batch="--batch-size", features="--features", precision=f"--precision {half}") + "."
+    if good:
+        python += (f" The last checkpoint {good} is kept: fit(..., resume='{good}') goes on from it with another "
+                   "precision (batch size and model must stay as they were).")
+        cli += (f" The last checkpoint {good} is kept: go on from it with --resume-from {shlex.quote(good)} "
+                "--precision bfloat16, or start again with a smaller --batch-size or --features and another --out.")
+    else:
+        python += " No checkpoint was saved before it."
+        cli += " No checkpoint was saved before it: start again with a smaller setting."
+    return advise(GPUMemoryError(what + python), cli=what + cli)
+
+
+@contextlib.contextmanager
+def _saved_if_failing(run: RunState, lock: RunLock, **position):
+    """A callback that raises ends fit, but not before the training done so far is saved (as Ctrl-C would)."""
+    try:
+        yield
+    except Exception as err:
+        if where := _save(run, lock, **position):
+            err.add_note(f"fit saved the training up to here first: {where}. Fix the callback, then go on with "
+                         "fit(..., resume=True).")
+        raise
 
 
 def _r1_weight(run: RunState) -> float:
@@ -207,28 +246,6 @@ def _r1_weight(run: RunState) -> float:
     return cfg.r1_gamma / 2 * cfg.r1_every if cfg.r1_gamma and run.step % cfg.r1_every == 0 else 0.0
 
 
-def _has_batchnorm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def _check_start(data: Iterable, cfg: TrainConfig, resume: bool | str | Path) -> None:
-    """Refuse to train over an earlier run, or on batches of another size than cfg.batch_size."""
-    if not resume and cfg.checkpoint_dir and list_checkpoints(cfg.checkpoint_dir):
-        what = f"{cfg.checkpoint_dir} already holds checkpoints of an earlier run, and nothing is overwritten."
-        raise advise(CheckpointError(f"{what} Continue it with fit(..., resume=True), or choose another "
-                                     "checkpoint_dir to start a new run."),
-                     cli=f"{what} Continue it with --resume, or choose another --out to start a new run.")
-    size = getattr(data, "batch_size", None)   # TensorBatches and DataLoader say it; other iterables: first batch
-    if size is not None and size != cfg.batch_size:
-        raise ValueError(_batch_size_message(size, cfg.batch_size))
-
-
-def _batch_size_message(data_size: int, cfg_size: int) -> str:
-    return (f"The data gives batches of {data_size} images but cfg.batch_size is {cfg_size}: the checkpoint would "
-            f"record the wrong one. Build the batches with cfg.batch_size (TensorBatches(images, batch_size="
-            f"cfg.batch_size)), or set TrainConfig(batch_size={data_size}).")
-
-
 # ---- one epoch --------------------------------------------------------------------------------------------------
 
 class _Epoch:
@@ -236,17 +253,18 @@ class _Epoch:
     stopped; `done` counts the steps taken in it. Resuming mid-epoch replays the epoch's shuffle from
     the random numbers saved at its start and skips the batches already done."""
 
-    def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool, shard: Shard):
+    def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool, shard: Shard, *,
+                 check: bool = False):
         self.done, self.start = position.batch_in_epoch, time.perf_counter()
         self.total = _steps_per_epoch(data, run.cfg)
         cfg = run.cfg
         if not self.done:
             self.rng_start = rng_state()
-            batches = _real_batches(iter(data), cfg, run.device, conditional, shard)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check)
         else:                                            # replay the epoch's shuffle, skip what was done
             now, self.rng_start = rng_state(), position.rng_epoch_start
             set_rng_state(self.rng_start)
-            batches = _real_batches(iter(data), cfg, run.device, conditional, shard)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check)
             for skipped in range(self.done):
                 if next(batches, None) is None:
                     raise ValueError(f"The checkpoint stopped after {self.done} steps of epoch {run.epoch + 1}, but "
@@ -261,9 +279,10 @@ class _Epoch:
 
 
 def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, conditional: bool,
-                  shard: Shard) -> Iterator:
+                  shard: Shard, *, check: bool = False) -> Iterator:
     """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches;
-    under torchrun, this rank's part of each (shard). labels is None unless the models are conditional."""
+    under torchrun, this rank's part of each (shard). labels is None unless the models are conditional.
+    check: look at the first batch's images (check_images)."""
     memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
     group, first = [], True
     for batch in batches:
@@ -273,7 +292,9 @@ def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, con
             raise ValueError("A conditional G and D need the class of every real image: give batches of "
                              "(images, labels), e.g. TensorBatches(images, labels=labels, batch_size=...).")
         if first and len(x_real) != cfg.batch_size:
-            raise ValueError(_batch_size_message(len(x_real), cfg.batch_size))
+            raise ValueError(batch_size_message(len(x_real), cfg.batch_size))
+        if first and check:
+            check_images(x_real)
         first = False
         labels = shard.take(batch[1]).to(device, non_blocking=True) if conditional else None
         group.append((shard.take(x_real).to(device, non_blocking=True, memory_format=memory_format), labels))
@@ -329,6 +350,10 @@ def _diverged(run: RunState, what: str) -> NonFiniteLossError:
         cli = f" No checkpoint was saved before it: start again with a lower --lr-G or --lr-D {rates}."
     else:
         python = cli = " No checkpoint was kept (cfg.checkpoint_dir is None)."
+    for name, flag, value in (("r1_gamma", "--r1-gamma", cfg.r1_gamma), ("gp_weight", "--gp-weight", cfg.gp_weight)):
+        if value:                                    # a penalty's weight: a suspect too, which cannot change on resume
+            python += f" The penalty weight {name}={value:g} is a suspect too: try a smaller one in a new run."
+            cli += f" The penalty weight {flag} {value:g} is a suspect too: try a smaller one (with another --out)."
     if cfg.precision != "float32":                   # mixed precision: its own suspect, named
         largest = "65504, beyond which values overflow to inf" if cfg.precision == "float16" else "3.4e38"
         said = f" The run computes under autocast in {cfg.precision} (largest number {largest}): to see whether"
@@ -338,22 +363,33 @@ def _diverged(run: RunState, what: str) -> NonFiniteLossError:
     return advise(NonFiniteLossError(what + python + causes), cli=what + cli + causes)
 
 
-def _save(run: RunState, **position) -> str | None:
+def _save(run: RunState, lock: RunLock, **position) -> str | None:
     """save_training_state, unless the weights or the optimizers' state went bad: then stop with
-    NonFiniteLossError, so that run.checkpoint always names a checkpoint that training can go on from."""
+    NonFiniteLossError, so that run.checkpoint always names a checkpoint that training can go on from.
+    The folder's lock is checked first (RunLock.keep): a deleted folder is locked again, not written unlocked."""
     if problems := state_problems(run):           # every rank checks (their weights are the same), rank 0 writes
         raise _diverged(run, f"After step {run.step}, {' and '.join(problems)}: training diverged, so this state "
                              "was not saved.")
-    return save_training_state(run, **position) if run.rank == 0 else None
+    if run.rank != 0:
+        return None
+    lock.keep()
+    return save_training_state(run, **position)
 
 
-def _stop_in_epoch(run: RunState, epoch: _Epoch, *, signum: int | None) -> None:
+def _stop_in_epoch(run: RunState, epoch: _Epoch, lock: RunLock, *, signum: int | None) -> None:
     """Save where the run stands inside the epoch; a signal (Ctrl-C, SIGTERM) then ends fit with
     KeyboardInterrupt, a callback's run.stop lets fit return normally."""
-    where = _save(run, batch_in_epoch=epoch.done, rng_epoch_start=epoch.rng_start)
+    where = _save(run, lock, batch_in_epoch=epoch.done, rng_epoch_start=epoch.rng_start)
     if signum:
         run.stop = True
         what = f"Training interrupted ({signal.Signals(signum).name}) in epoch {run.epoch + 1}, step {run.step}."
+        if run.rank != 0:                            # under torchrun: rank 0 writes, and torchrun stops the others
+            raise advise(_interrupted(f"{what} This is rank {run.rank} of {run.world_size}, which writes no "
+                                      "checkpoints: rank 0 does (see its lines). If a rank failed, its error is "
+                                      "above; continue with fit(..., resume=True).", signum),
+                         cli=f"{what} This is rank {run.rank} of {run.world_size}: rank 0 writes the checkpoints "
+                             "(see its lines), and torchrun stops every rank when one fails (its error: above). "
+                             "Continue with the same command and --resume.")
         if not where:
             raise _interrupted(f"{what} No checkpoint (cfg.checkpoint_dir is None).", signum)
         raise advise(_interrupted(f"{what} Checkpoint: {where}; continue with fit(..., resume=True).", signum),
@@ -367,17 +403,22 @@ def _interrupted(message: str, signum: int) -> KeyboardInterrupt:
     return stop
 
 
-def _end_epoch(run: RunState, epoch: _Epoch, callbacks: Iterable[Callable]) -> None:
-    """Count the epoch, draw the fixed-noise samples, call the callbacks, then save one checkpoint."""
+def _end_epoch(run: RunState, epoch: _Epoch, callbacks: Iterable[Callable], lock: RunLock) -> None:
+    """Count the epoch, draw the fixed-noise samples, call the callbacks, then save one checkpoint (also when
+    a callback fails: then fit raises its error after the save)."""
     if epoch.done == 0:
-        raise ValueError("The data produced no batches in this epoch: is it empty, or smaller "
-                         "than one batch with drop_last=True?")
+        raise too_few_batches(0, run.cfg) if run.cfg.d_steps == 1 else ValueError(
+            f"The data produced no batches in this epoch: is it empty, or smaller than the {run.cfg.d_steps} batches "
+            "one generator step takes (d_steps)?")
     run.epoch += 1
     run.history.epoch_ends.append(run.step)
     run.history.epoch_seconds.append(time.perf_counter() - epoch.start)
     run.history.samples.append(sample_images(run.G_sample, run.fixed_z))  # G_ema if kept; every class in turn
-    _notify(callbacks, "epoch_end", run)
-    _save(run)
+    if run.rank == 0:
+        lock.keep()                                  # callbacks write into the folder too (best.pt)
+    with _saved_if_failing(run, lock):
+        _notify(callbacks, "epoch_end", run)
+    _save(run, lock)
 
 
 def _notify(callbacks: Iterable[Callable], event: str, run: RunState) -> None:

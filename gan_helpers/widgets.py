@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from .data.files import atomic_write
 from .latent import Directions, ganspace_directions, slerp
 from .sampling import draw_samples, z_from_seed
 
@@ -170,7 +171,8 @@ class LatentExplorer(widgets.VBox):
             path = self.save_dir / next(f"latent_{i:03d}.png" for i in range(len(taken) + 1)
                                         if f"latent_{i:03d}.png" not in taken)
         path = Path(path)
-        path.write_bytes(self.image.value)
+        value = self.image.value
+        atomic_write(path, lambda f: f.write(value))
         self.status.value = f"saved {path}"
         return path
 

@@ -12,10 +12,12 @@ exercise cell starts with `# EXERCISE name` and marks each piece the learner wri
         # END SOLUTION
 
 In the learner's copy each BEGIN/END block becomes `raise NotImplementedError("<the hint>")` (the HINT
-lines go into it), and a collapsed markdown cell right after the exercise holds the solved cell, one
-click away. Nothing else changes, so the checks, the text and the rest of the notebook stay the same.
+lines go into it), and a markdown cell right after the exercise says how to run the solution in one
+action, `solution("name")` (gan_helpers/exercises/solutions.py), and holds the solved cell, collapsed.
+Nothing else changes, so the checks, the text and the rest of the notebook stay the same. The solved
+cells also go into the package, gan_helpers/exercises/solution_code.py, where `solution` finds them.
 
-    python scripts/make_exercises.py            # write exercises/*.ipynb
+    python scripts/make_exercises.py            # write exercises/*.ipynb and solution_code.py
     python scripts/make_exercises.py --check    # exit 1 if a copy is not what the source gives
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE, TARGET = REPO / "notebooks", REPO / "exercises"
+SOLUTIONS = REPO / "gan_helpers" / "exercises" / "solution_code.py"
 EXERCISE = re.compile(r"^# EXERCISE (\w+)")
 HINT, BEGIN, END = "# HINT:", "# BEGIN SOLUTION", "# END SOLUTION"
 
@@ -112,16 +115,47 @@ def learner_copy(notebook: dict, name: str) -> dict:
             if i == 0:
                 cells.append(_markdown("learner-copy", (
                     f"*This is the exercise copy of the chapter: the pieces marked **Exercise** are yours to write, "
-                    f"each followed by a check that says what is right or wrong, and by its solution, collapsed. It is "
-                    f"generated from [the solved notebook](../notebooks/{name}) by `scripts/make_exercises.py`; edit "
-                    f"that one.*")))
+                    f"each followed by a check that says what is right or wrong, and by a note with its solution: "
+                    f"`solution(\"name\")` runs it here in one action, or read it, collapsed. Until you write an "
+                    f"exercise, the later cells that build on it use the package's version and say so; the last cell "
+                    f"lists which exercises pass. It is generated from [the solved notebook](../notebooks/{name}) by "
+                    f"`scripts/make_exercises.py`; edit that one.*")))
             continue
         code = source_text(cell)
         cells.append({**cell, "source": _lines(stub_code(code))})
         cells.append(_markdown(f"{cell['id']}-solution"[:64], (
-            "<details><summary><b>Solution</b> (click to open; try the check first)</summary>\n\n"
+            f"**Stuck?** Try the check first. Then, in a new cell, `from gan_helpers.exercises import solution; "
+            f"solution(\"{exercise}\")` runs the course's solution of this exercise here (the check and the "
+            f"later cells then use it) and shows its code (in JupyterLab it replaces that cell).\n\n"
+            "<details><summary><b>Solution</b> (click to read it)</summary>\n\n"
             f"```python\n{solution_code(code)}\n```\n\n</details>")))
     return {**notebook, "cells": cells}
+
+
+def with_solutions(copy: dict, solutions: dict[str, str]) -> dict:
+    """A learner's copy with every exercise cell replaced by its solution (`solutions`: name -> code), as
+    `solution(name)` gives it: what the learner's notebook is once every exercise is solved."""
+    cells = []
+    for cell in copy["cells"]:
+        name = exercise_name(cell)
+        cells.append({**cell, "source": _lines(solutions[name])} if name else cell)
+    return {**copy, "cells": cells}
+
+
+def solution_module(notebooks: dict[str, dict]) -> str:
+    """The text of gan_helpers/exercises/solution_code.py: every exercise's solved cell, by name."""
+    entries = []
+    for name, notebook in notebooks.items():
+        for cell in notebook["cells"]:
+            exercise = exercise_name(cell)
+            if exercise:
+                code = solution_code(source_text(cell))
+                if "'''" in code or code.endswith("\\"):
+                    raise ValueError(f"exercise {exercise} in {name}: its code cannot go into a r''' string")
+                entries.append(f"    # {name}\n    {exercise!r}: r'''\n{code}\n'''[1:-1],\n")
+    return ('"""The solved cell of every exercise, by name: written by scripts/make_exercises.py from notebooks/ '
+            '(do not edit;\nrun `make exercises`). solutions.py runs them."""\n'
+            "SOLUTIONS = {\n" + "".join(entries) + "}\n")
 
 
 def dumps(notebook: dict) -> str:
@@ -130,10 +164,11 @@ def dumps(notebook: dict) -> str:
 
 def copies() -> dict[Path, str]:
     """Every learner's copy: target path -> its text."""
-    out = {}
+    out, sources = {}, {}
     for path in sorted(SOURCE.glob("[0-9][0-9]_*.ipynb")):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
+        notebook = sources[path.name] = json.loads(path.read_text(encoding="utf-8"))
         out[TARGET / path.name] = dumps(learner_copy(notebook, path.name))
+    out[SOLUTIONS] = solution_module(sources)
     return out
 
 

@@ -118,12 +118,12 @@ def one_error_line(err: str) -> bool:
 
 def add_callback(monkeypatch, callback):
     """Let the CLI's fit call `callback` too (a Ctrl-C or SIGTERM at a chosen step)."""
-    import gan_helpers.cli as cli
-    real_fit = cli.fit
+    import gan_helpers.train as training  # the CLI imports fit from there when it trains
+    real_fit = training.fit
 
     def fit(*args, callbacks=(), **kwargs):
         return real_fit(*args, callbacks=[*callbacks, callback], **kwargs)
-    monkeypatch.setattr(cli, "fit", fit)
+    monkeypatch.setattr(training, "fit", fit)
 
 
 def signal_at_step(signum, step):

@@ -106,4 +106,5 @@ def test_a_global_batch_that_does_not_split_is_refused_in_the_words_of_the_comma
     done = launch(["-m", "gan_helpers", "train", "mnist-mlp", "--limit", "512", "--batch-size", "63", "--quiet",
                    "--out", str(tmp_path)])
     assert done.returncode != 0
-    assert "error: The global batch of 63 images cannot be split evenly over 2 processes" in done.stderr
+    assert ("error: rank 0 of 2 (the cause of torchrun's report below): The global batch of 63 images cannot be "
+            "split evenly over 2 processes") in done.stderr

@@ -238,11 +238,195 @@ def amp_d_step(G, D, opt_D, scaler, x_real, z):
     scaler.update()
     return loss_D
 ''', "opt_step_not_scaler"),
+    "mapping": ('''
+import math
+import torch.nn.functional as F
+def map_z(z, layers):
+    x = z                                                   # z not normalised
+    for layer in layers:
+        x = F.leaky_relu(layer(x), 0.2) * math.sqrt(2)
+    return x
+''', "no_normalisation"),
+    "modulated_conv": ('''
+import torch
+import torch.nn.functional as F
+def modulated_conv(x, weight, styles):
+    B, C_in, H, W = x.shape
+    C_out, _, k, _ = weight.shape
+    w = weight[None] * styles[:, None, :, None, None]       # modulated, never demodulated
+    out = F.conv2d(x.reshape(1, B * C_in, H, W), w.reshape(B * C_out, C_in, k, k), padding=k // 2, groups=B)
+    return out.reshape(B, C_out, H, W)
+''', "no_demodulation"),
+    "truncation": ('''
+def my_truncate(w, w_avg, psi):
+    return w + psi * (w_avg - w)                            # reversed: psi = 1 gives w_avg
+''', "reversed"),
     "shard": ('''
 def my_shard(batch, rank, world_size):
     return batch[rank::world_size]                  # every N-th row: not the block fit gives a rank
 ''', "interleaved"),
 }
+
+
+MORE_WRONG = [  # (exercise, a wrong answer found where real use differs from the first checks, the mistake named)
+    ("modulated_conv", '''
+import torch
+import torch.nn.functional as F
+def modulated_conv(x, weight, styles):
+    B, C_in, H, W = x.shape
+    C_out, _, k, _ = weight.shape
+    w = weight[None] * styles[:, None, :, None, None]
+    w = w * torch.rsqrt(w.square().sum(dim=(1, 3, 4), keepdim=True) + 1e-8)   # over C_out, not C_in
+    out = F.conv2d(x.reshape(1, B * C_in, H, W), w.reshape(B * C_out, C_in, k, k), padding=k // 2, groups=B)
+    return out.reshape(B, C_out, H, W)
+''', "wrong_axes_out"),
+    ("modulated_conv", '''
+import torch
+import torch.nn.functional as F
+def modulated_conv(x, weight, styles):
+    B, C_in, H, W = x.shape
+    C_out, _, k, _ = weight.shape
+    w = weight[None] * styles[:, None, :, None, None]
+    w = w * torch.rsqrt(w.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
+    out = F.conv2d(x, w.reshape(B * C_out, C_in, k, k), padding=k // 2, groups=B)  # the batch not folded
+    return out.reshape(B, C_out, H, W)
+''', "batch_not_folded"),
+    ("mapping", '''
+import math
+import torch.nn.functional as F
+def map_z(z, layers):
+    x = F.normalize(z, dim=1)                               # unit length, not unit mean square
+    for layer in layers:
+        x = F.leaky_relu(layer(x), 0.2) * math.sqrt(2)
+    return x
+''', "unit_length"),
+    ("truncation", '''
+def my_truncate(w, w_avg, psi):
+    return psi * w                                          # towards 0, not towards the mean w
+''', "towards_zero"),
+    ("d_step", '''
+from gan_helpers import d_loss
+def d_step(G, D, opt_D, x_real, z):
+    x_fake = G(z)
+    real_term, fake_term = d_loss(D(x_real), D(x_fake.detach())), 0.0
+    opt_D.zero_grad()
+    real_term.backward()
+    loss_D = real_term + fake_term
+    loss_D.backward()                               # a second backward through the same graph (detach is there)
+    opt_D.step()
+    return x_fake, loss_D
+''', "double_backward"),
+    ("d_step", '''
+from gan_helpers import d_loss
+def d_step(G, D, opt_D, x_real, z):
+    x_fake = G(z)
+    loss_D = d_loss(D(x_fake.detach()), D(x_real))  # the logits swapped
+    opt_D.zero_grad()
+    loss_D.backward()
+    opt_D.step()
+    return x_fake, loss_D
+''', "swapped"),
+    ("g_step", '''
+from gan_helpers import g_loss
+def g_step(D, opt_G, x_fake):
+    loss_G = -g_loss(D(x_fake))                     # the sign flipped
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+    return loss_G
+''', "sign"),
+    ("g_step", '''
+from gan_helpers import g_loss
+def g_step(D, opt_G, x_fake):
+    loss_G = g_loss(D(x_fake))
+    opt_G.zero_grad()
+    loss_G.backward()
+    loss_G.backward()                               # twice
+    opt_G.step()
+    return loss_G
+''', "double_backward"),
+    ("adam_step", '''
+def adam_step(theta, grad, m, v, t, *, lr, beta1, beta2, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * (m_hat / v_hat.sqrt() + eps), m, v    # eps added to the fraction
+''', "eps_precedence"),
+    ("adam_step", '''
+def adam_step(theta, grad, m, v, t, *, lr, beta1, beta2, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - lr * m_hat / v_hat.sqrt() + eps, m, v      # eps added to theta
+''', "eps_on_theta"),
+    ("gradient_penalty", '''
+import torch
+def gradient_penalty_inline(D, x_real, x_fake, generator=None):
+    eps = torch.rand(len(x_real), 1, 1, 1, generator=generator)
+    x_hat = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)
+    grad, = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    return (grad.flatten(1).norm(dim=1).mean() - 1) ** 2    # the mean before the square
+''', "mean_before_square"),
+    ("slerp", '''
+import torch
+def my_slerp(z0, z1, t):                            # no fallback for parallel points: NaN for z0 == z1
+    omega = torch.arccos(torch.dot(z0, z1) / (z0.norm() * z1.norm()))
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+''', "parallel"),
+    ("image_dataset", '''
+from pathlib import Path
+from torch.utils.data import Dataset
+from gan_helpers.data.folder import SUFFIXES, decode_image
+class FaceFolder(Dataset):
+    def __init__(self, folder, size):
+        self.size, self.paths, self.skipped = size, [], []
+        for path in sorted(p for p in Path(folder).rglob("*") if p.suffix in SUFFIXES):   # .JPG is left out
+            try:
+                decode_image(path, size)
+            except (OSError, ValueError, SyntaxError) as err:
+                self.skipped.append((str(path), str(err)))
+                continue
+            self.paths.append(str(path))
+    def __len__(self):
+        return len(self.paths)
+    def __getitem__(self, i):
+        return decode_image(self.paths[i], self.size)
+''', "suffix_case"),
+    ("G_input", '''
+import torch
+import torch.nn.functional as F
+def G_input(z, labels, num_classes):
+    return torch.cat([z, F.one_hot(labels).float()], dim=1)[:, :, None, None]   # no num_classes
+''', "no_num_classes"),
+    ("D_input", '''
+import torch
+import torch.nn.functional as F
+def D_input(x, labels, num_classes):
+    y = F.one_hot(labels).float()[:, :, None, None]                              # no num_classes
+    return torch.cat([x, y.expand(-1, -1, *x.shape[2:])], dim=1)
+''', "no_num_classes"),
+    ("coverage", '''
+import math
+import torch
+def coverage(predicted, num_classes=10, threshold=0.01):
+    p = torch.bincount(predicted, minlength=10) / len(predicted)
+    seen = p[p > 0]
+    return int((p >= threshold).sum()), -(seen * seen.log()).sum().item() / math.log(10)   # 10, not num_classes
+''', "ten_classes"),
+    ("shard", '''
+import torch
+def my_shard(batch, rank, world_size):
+    return torch.chunk(batch, world_size)[rank]     # unequal parts when the batch does not divide
+''', "unequal_parts"),
+]
+
+
+@pytest.mark.parametrize("name, code, mistake", MORE_WRONG, ids=[f"{n}-{m}" for n, _, m in MORE_WRONG])
+def test_check_names_a_mistake_of_real_use(name, code, mistake, capsys):
+    result = run_check(name, code, f"more_wrong_{name}_{mistake}")
+    out = capsys.readouterr().out
+    assert not result.passed and result.mistake == mistake, (result, out)
+    assert "likely mistake:" in out, out
 
 
 def test_every_check_has_a_wrong_answer():

@@ -1,6 +1,14 @@
-"""Every notebook runs top to bottom in fast mode (GAN_FAST=1), as CI and a reviewer would run it."""
+"""Every notebook runs top to bottom in fast mode (GAN_FAST=1), as CI and a reviewer would run it: the
+solved notebooks of notebooks/, where every later cell uses the learner's (solved) code and the progress
+line counts every exercise as passed, and the learner's copies of exercises/ as shipped, with every stub
+untouched: no cell raises, every check says "not written yet", every later cell that builds on an exercise
+says which one is unfinished and goes on with the package's version, and the progress line counts none.
+
+(The solved learner's copy is not run again: test_learner_copy.py shows that filling every solution in
+gives exactly the code of notebooks/, which runs here.)"""
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -10,6 +18,8 @@ import pytest
 from conftest import REPO, SHARED_DATA, write_cifar_folder
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COPIES = sorted((REPO / "exercises").glob("[0-9][0-9]_*.ipynb"))
+USES = re.compile(r'yours_or_package\("(\w+)"')        # a later cell that builds on an exercise
 
 
 def test_there_are_notebooks():
@@ -53,9 +63,9 @@ def runs_folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("runs")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel, data_dir, runs_folder):
+def run_in_fast_mode(path: Path, monkeypatch, kernel: str, data_dir: Path, runs_folder: Path):
+    """The notebook at `path`, executed top to bottom in fast mode; raises CellExecutionError, with the
+    failing cell, on any error."""
     monkeypatch.setenv("GAN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("GAN_RUNS_DIR", str(runs_folder))
     nbformat = pytest.importorskip("nbformat")
@@ -65,6 +75,51 @@ def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel,
     notebook = nbformat.read(path, as_version=4)
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.get("outputs") for c in code_cells), "commit notebooks without outputs"
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name=this_python_kernel,
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name=kernel,
                                      resources={"metadata": {"path": str(path.parent)}})
-    client.execute()  # raises CellExecutionError, with the failing cell, on any error
+    client.execute()
+    return notebook
+
+
+def printed(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def exercise_names(notebook) -> list[str]:
+    return [m.group(1) for c in notebook.cells if c.cell_type == "code"
+            for m in [re.match(r"# EXERCISE (\w+)", c.source)] if m]
+
+
+def progress_line(notebook) -> str:
+    last = notebook.cells[-1]
+    assert last.cell_type == "code" and "progress(" in last.source, "the last cell prints the progress line"
+    return printed(last).strip()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_fast_mode(path: Path, monkeypatch, this_python_kernel, data_dir, runs_folder):
+    notebook = run_in_fast_mode(path, monkeypatch, this_python_kernel, data_dir, runs_folder)
+    names = exercise_names(notebook)
+    assert progress_line(notebook) == (f"Exercises: {len(names)} of {len(names)} pass · "
+                                       + " · ".join(f"✓ {n}" for n in names))
+    for cell in notebook.cells:                # the later cells use the (solved) learner's code
+        for name in USES.findall(cell.source) if cell.cell_type == "code" else []:
+            assert "this cell uses your" in printed(cell) and f"(exercise {name}: its check passed)" in printed(cell)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", COPIES, ids=[p.stem for p in COPIES])
+def test_learner_copy_runs_as_shipped(path: Path, monkeypatch, this_python_kernel, data_dir, runs_folder):
+    """exercises/ with the stubs untouched: runs to the end in fast mode, nothing cascades."""
+    notebook = run_in_fast_mode(path, monkeypatch, this_python_kernel, data_dir, runs_folder)
+    names = exercise_names(notebook)
+    assert names, path.name
+    assert progress_line(notebook) == (f"Exercises: 0 of {len(names)} pass · "
+                                       + " · ".join(f"… {n} (not written yet)" for n in names))
+    said = "".join(printed(c) for c in notebook.cells)
+    assert said.count(": not written yet. Hint: ") == len(names), said   # every check names its stub
+    for cell in notebook.cells:                # the later cells say which exercise is unfinished, and go on
+        for name in USES.findall(cell.source) if cell.cell_type == "code" else []:
+            assert f"↪ exercise {name} is unfinished (not written yet): this cell goes on with" in printed(cell), (
+                cell.source, printed(cell))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .files import default_data_root
+from .files import atomic_write, default_data_root
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 FOLDER, ARCHIVE = "cifar-10-batches-py", "cifar-10-python.tar.gz"
@@ -117,6 +117,5 @@ def write_cifar10_folder(x: np.ndarray, y: np.ndarray, root: str | Path) -> Path
         # and as str with encoding="latin1" (torchvision). Both spellings, one stored copy (pickle's memo).
         batch = {b"batch_label": f"training batch {i + 1} of 5".encode(), b"data": rows, b"labels": labels,
                  "batch_label": f"training batch {i + 1} of 5", "data": rows, "labels": labels}
-        with open(folder / f"data_batch_{i + 1}", "wb") as f:
-            pickle.dump(batch, f)
+        atomic_write(folder / f"data_batch_{i + 1}", lambda f, batch=batch: pickle.dump(batch, f))
     return folder

@@ -9,7 +9,9 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -21,8 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 def default_data_root() -> Path:
     """Where the data sets live: the folder named by the environment variable GAN_DATA_DIR when it
     is set, else the repository's `data/` folder when running from a checkout, else `./data`."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
+    if root := env_path(DATA_ENV):
+        return root
     repo_data = REPO / "data"
     if (repo_data / "MNIST" / "raw").is_dir():
         return repo_data
@@ -32,28 +34,48 @@ def default_data_root() -> Path:
 def shared_data_dir() -> Path:
     """The course's shared development data (real CIFAR-10 and anime-face samples), used by the
     tests and the benchmarks when present: GAN_SHARED_DATA, else `../shared/data` beside the checkout."""
-    return Path(os.environ.get(SHARED_DATA_ENV) or REPO.parent / "shared" / "data").expanduser()
+    return env_path(SHARED_DATA_ENV) or REPO.parent / "shared" / "data"
+
+
+def env_path(name: str) -> Path | None:
+    """The path in the environment variable `name`, `~` expanded; None when it is unset or empty. A ValueError
+    that names the variable when its `~user` is no user of this machine (Path.expanduser's RuntimeError)."""
+    value = os.environ.get(name, "")
+    if not value:
+        return None
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        raise ValueError(f"The environment variable {name}={value!r} starts with a ~user that does not exist on "
+                         "this machine: set it to a full path, or unset it.") from None
 
 
 _TEMPORARY = re.compile(r"^\..+\.(\d+-[0-9a-f]{8}\.)?tmp$")   # atomic_save's (and older versions') temporary names
 
 
-def atomic_save(obj, path: str | Path) -> Path:
-    """torch.save `obj` to `path` atomically: a temporary file of a name no other process uses,
-    fsync, then a rename. A crash or a full disk leaves the previous file (if any) untouched;
-    a full disk is an OSError (torch itself reports it as a RuntimeError)."""
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file atomically: `write(f)` fills a temporary file of a name no other process uses, which
+    is then fsynced and renamed to `path`. A crash, a full disk or an error in `write` leaves the previous
+    file (if any) untouched, and two processes writing one path at once leave one of their files whole.
+    Every file the package writes goes through here: checkpoints, pictures, plots, GIFs, caches."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         with open(tmp, "wb") as f:
-            _torch_save(obj, f, path)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)  # only left over when saving failed
+        tmp.unlink(missing_ok=True)  # only left over when writing failed
     return path
+
+
+def atomic_save(obj, path: str | Path) -> Path:
+    """torch.save `obj` to `path` atomically (atomic_write); a full disk is an OSError (torch itself
+    reports it as a RuntimeError)."""
+    return atomic_write(path, lambda f: _torch_save(obj, f, Path(path)))
 
 
 def _torch_save(obj, f, path: Path) -> None:

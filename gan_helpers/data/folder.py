@@ -94,6 +94,9 @@ def load_image_folder(folder: str | Path, *, size: int, cache: str | Path | None
     Files that cannot be decoded are skipped and reported (how many, the first few names),
     and so are files that are not named like images; training never meets them.
     """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"load_image_folder(size=...) is the side in pixels of the square images to make: a whole "
+                         f"number of 1 or more (64 is usual), got {size!r}.")
     paths, others = find_images(folder)
     fingerprint = _fingerprint(Path(folder), paths, size)
     cache_path = default_cache_path(folder, size) if cache is True else (Path(cache) if cache else None)

@@ -5,6 +5,8 @@ into the same folder, then an error that says which files to put where.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import torch
@@ -30,9 +32,19 @@ def _find(raw: Path, name: str) -> Path | None:
 
 
 def _download(root: Path, train: bool) -> None:
+    """torchvision's download into root/MNIST/raw, without its messages (the error says what failed); a failed
+    download leaves no empty folders behind in the learner's root."""
     from torchvision.datasets import MNIST  # only needed when the files are missing
 
-    MNIST(str(root), train=train, download=True)
+    created = [p for p in (root / "MNIST" / "raw", root / "MNIST", root) if not p.exists()]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            MNIST(str(root), train=train, download=True)
+    except BaseException:
+        for folder in created:                       # innermost first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
 
 
 def load_mnist(root: str | Path | None = None, *, train: bool = True, download: bool = True,
@@ -55,15 +67,16 @@ def load_mnist(root: str | Path | None = None, *, train: bool = True, download: 
             _download(root, train)
             reason = ""
         except Exception as err:  # noqa: BLE001 - any download failure ends in the same advice
-            reason = f" (the download failed: {type(err).__name__}: {err})"
+            said = " ".join(str(err).split())        # torchvision's message spans lines: one line, shortened
+            reason = f" (the download failed: {type(err).__name__}: {said[:160] + '...' if len(said) > 160 else said})"
         paths = [_find(raw, name) for name in names]
     if None in paths:
         wanted = ", ".join(f"{name}.gz" for name in names)
-        raise MNISTNotFoundError(
-            f"MNIST files not found in {raw.resolve()}{reason}. Put {wanted} there: they are in "
-            "this repository's data/MNIST/raw/ folder, or on any machine with internet "
-            "call load_mnist(root, download=True)."
-        )
+        what = f"MNIST files not found in {raw.resolve()}{reason}. Put {wanted} there: they are in this repository's "
+        err = MNISTNotFoundError(f"{what}data/MNIST/raw/ folder, or on any machine with internet call "
+                                 "load_mnist(root, download=True).")
+        err.cli_message = f"{what}data/MNIST/raw/ folder; or give --data the folder that holds MNIST/raw/."
+        raise err
     images, labels = (read_idx(path) for path in paths)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise ValueError(

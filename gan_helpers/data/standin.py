@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from .files import atomic_write
+
 SHAPES = ("disc", "square", "triangle", "ring", "cross", "diamond", "horizontal bar", "vertical bar",
           "two discs", "frame")
 
@@ -69,7 +71,6 @@ def write_standin_folder(folder: str | Path, *, n: int, size: int, seed: int = 0
         return folder
     images, labels = standin_images(n, size=size, seed=seed)
     for i, (image, label) in enumerate(zip(images, labels.tolist(), strict=True)):
-        path = folder / f"class_{label}" / f"{i:04d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
+        picture = Image.fromarray(image.permute(1, 2, 0).numpy())
+        atomic_write(folder / f"class_{label}" / f"{i:04d}.png", lambda f, p=picture: p.save(f, format="PNG"))
     return folder

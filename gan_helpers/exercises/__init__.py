@@ -13,19 +13,27 @@ eps drawn per pixel; a size off by one), prints ✓ what passed, or ✗ what was
 the likely mistake, and returns a CheckResult (truthy when it passed). It never raises an AssertionError.
 
 CHECKS maps each exercise's name (the `# EXERCISE name` marker of its cell) to its check and the names the
-exercise cell defines, in the order the check takes them.
+exercise cell defines, in the order the check takes them. The checks imported from here keep their verdicts
+(progress.py), so that a later cell can use the learner's version when it passed and the package's when
+not (`yours_or_package`), and the chapter ends with a progress line (`progress`). `solution(name)` runs the
+course's solution in the notebook in one action (solutions.py); `python -m gan_helpers check NOTEBOOK`
+checks a learner's notebook from outside (grading.py).
 """
 from .adam import check_adam_step
 from .conditioning import check_D_input, check_G_input
 from .convolutions import check_conv_transpose_out, check_generator_block, check_generator_widths
 from .evaluation import check_coverage, check_frechet_distance
 from .image_dataset import check_image_dataset
+from .in_training import penalty_in_fit
 from .latent_space import check_ink_direction, check_slerp
 from .mixed_precision import check_amp_d_step
 from .nearest import check_nearest_in
+from .progress import progress, recorded, yours_or_package
 from .report import CheckResult
 from .sharding import check_shard
+from .solutions import solution
 from .stability import check_gradient_penalty, check_power_iteration
+from .style import check_mapping, check_modulated_conv, check_truncation
 from .training_step import check_d_step, check_g_step, check_losses
 
 CHECKS = {
@@ -48,14 +56,23 @@ CHECKS = {
     "D_input": (check_D_input, ("D_input",)),
     "amp_d_step": (check_amp_d_step, ("amp_d_step",)),
     "shard": (check_shard, ("my_shard",)),
+    "mapping": (check_mapping, ("map_z",)),
+    "modulated_conv": (check_modulated_conv, ("modulated_conv",)),
+    "truncation": (check_truncation, ("my_truncate",)),
 }
+CHECKS = {name: (recorded(name, check), names) for name, (check, names) in CHECKS.items()}
+(check_losses, check_d_step, check_g_step, check_conv_transpose_out, check_generator_block, check_adam_step,
+ check_nearest_in, check_image_dataset, check_generator_widths, check_slerp, check_ink_direction,
+ check_frechet_distance, check_coverage, check_gradient_penalty, check_power_iteration, check_G_input,
+ check_D_input, check_amp_d_step, check_shard, check_mapping, check_modulated_conv,
+ check_truncation) = (check for check, _ in CHECKS.values())
 
 __all__ = [
-    "CHECKS", "CheckResult",
+    "CHECKS", "CheckResult", "penalty_in_fit", "progress", "solution", "yours_or_package",
     "check_losses", "check_d_step", "check_g_step",
     "check_conv_transpose_out", "check_generator_block", "check_generator_widths",
     "check_adam_step", "check_nearest_in", "check_image_dataset",
     "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage",
     "check_gradient_penalty", "check_power_iteration", "check_G_input", "check_D_input",
-    "check_amp_d_step", "check_shard",
+    "check_amp_d_step", "check_shard", "check_mapping", "check_modulated_conv", "check_truncation",
 ]

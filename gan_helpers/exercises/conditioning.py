@@ -21,6 +21,21 @@ def _labels() -> torch.Tensor:
     return torch.tensor([3, 0, 7, 9, 1])
 
 
+def _labels_without_the_top_classes() -> torch.Tensor:
+    return torch.tensor([2, 0, 5, 1, 2])                 # a batch in which the classes 6 to 9 do not occur
+
+
+def _no_num_classes(got, width: int, what: str) -> None:
+    """Mismatch when `got`, made from _labels_without_the_top_classes(), has one-hot columns only up to label 5."""
+    few = _labels_without_the_top_classes()
+    if isinstance(got, torch.Tensor) and got.ndim >= 2 and got.shape[1] == width - NUM_CLASSES + int(few.max()) + 1:
+        raise Mismatch(f"{what} is too narrow for a batch without the labels 6 to 9",
+                       expected=f"{width} channels (num_classes = {NUM_CLASSES} one-hot columns, whatever the batch)",
+                       got=f"{got.shape[1]} channels", key="no_num_classes",
+                       likely="F.one_hot(labels) without num_classes makes max(labels) + 1 columns, which depends on "
+                              "the batch: pass num_classes, F.one_hot(labels, num_classes).")
+
+
 def _cat_diagnosis(err: BaseException):
     if "Sizes of tensors must match" in str(err) or "Tensors must have same number of dimensions" in str(err):
         return "not_expanded", ("the one-hot vector (B, 10) must become planes of the image's size before joining "
@@ -65,6 +80,7 @@ def check_G_input(G_input):
         if not same:  # cannot happen when got == want; kept as the statement of what the check means
             raise Mismatch("the package's G draws another image", expected="G.net(G_input(z, y)) == G(z, y)",
                            got="different images", likely="see the shape and order above.", key="package")
+        _no_num_classes(call(G_input, z, _labels_without_the_top_classes(), NUM_CLASSES), want.shape[1], "G's input")
         return ("[z; onehot(y)] as a (B, d + 10, 1, 1) image; the package's G draws exactly G(z, labels) from it.")
 
     return run_check("G_input", body, diagnose=_cat_diagnosis)
@@ -98,6 +114,7 @@ def check_D_input(D_input):
         if not same:  # cannot happen when got == want; kept as the statement of what the check means
             raise Mismatch("the package's D scores it otherwise", expected="D.net(D_input(x, y)) == D(x, y)",
                            got="different scores", likely="see the shape and order above.", key="package")
+        _no_num_classes(call(D_input, x, _labels_without_the_top_classes(), NUM_CLASSES), want.shape[1], "D's input")
         return ("the image and ten planes (plane y all ones), (B, 1 + 10, 28, 28); the package's D gives exactly "
                 "D(x, labels) from it.")
 

@@ -123,7 +123,17 @@ def check_coverage(coverage):
                     key, likely = "sign", "the minus sign: H = -sum p_k log p_k is positive."
                 raise Mismatch(f"entropy for {name}", expected=f"{want.entropy:.4f}", got=f"{entropy:.4f}",
                                likely=likely, key=key)
+        predicted = torch.arange(300) % 3                  # another classifier: 3 classes, all equally often
+        out = call(coverage, predicted, 3, 0.01)
+        want = mode_coverage(predicted, 3, threshold=0.01)
+        got = (int(as_float(out[0], "classes covered")), as_float(out[1], "entropy")) if (
+            isinstance(out, tuple) and len(out) == 2) else None
+        if got is None or got[0] != want.classes_covered or not close(got[1], want.entropy, atol=1e-6):
+            raise Mismatch("wrong for 3 classes, each a third of the samples (num_classes=3)",
+                           expected=f"({want.classes_covered}, {want.entropy:.4f})", got=describe(out),
+                           key="ten_classes", likely="num_classes is an argument: use it (bincount's minlength, "
+                                                     "log(num_classes)) instead of 10.")
         return ("classes covered and the normalised entropy equal mode_coverage's for an even, a collapsed, a "
-                "one-digit and a nearly missing digit's set (0.5%, below the 1% threshold).")
+                "one-digit and a nearly missing digit's set (0.5%, below the 1% threshold), and for 3 classes.")
 
     return run_check("coverage", body)

@@ -31,7 +31,8 @@ def _write_folder(root: Path, real_folder: str | Path | None) -> None:
     (root / "sub").mkdir()
     for i, (mode, size, suffix) in enumerate([("RGB", (40, 30), ".png"), ("L", (24, 24), ".png"),
                                               ("RGBA", (20, 36), ".png"), ("RGB", (33, 33), ".jpg"),
-                                              ("RGB", (50, 20), ".bmp")]):
+                                              ("RGB", (50, 20), ".bmp"), ("RGB", (28, 28), ".JPG"),
+                                              ("RGB", (30, 26), ".jpeg")]):   # .JPG: as cameras name them
         pixels = torch.randint(0, 256, (size[1], size[0], len(mode)), generator=gen, dtype=torch.uint8)
         picture = Image.fromarray(pixels.squeeze(2).numpy() if mode == "L" else pixels.numpy(), mode)
         picture.save(root / ("sub" if i % 2 else "") / f"made_{i}{suffix}")
@@ -91,6 +92,9 @@ def check_image_dataset(dataset_class, real_folder: str | Path | None = None):
                 key, likely = "files", "the image files below the folder (rglob), sorted, without the broken ones."
                 if "notes.txt" in got_names:
                     key, likely = "not_images", "only files named like images (.jpg, .jpeg, .png, .webp, .bmp)."
+                elif sorted(got_names + ["made_5.JPG"]) == sorted(want_names):
+                    key, likely = "suffix_case", ("made_5.JPG is missing: compare the suffix in lower case, "
+                                                  "path.suffix.lower() in SUFFIXES (cameras write .JPG).")
                 elif sorted(got_names) == sorted(want_names):
                     key, likely = "order", "sort the paths (sorted(...)), as load_image_folder does."
                 elif set(skipped_names) & set(got_names):

@@ -34,6 +34,24 @@ def _slerp_variants(z0, z1, t):
     }
 
 
+def _parallel(my_slerp) -> None:
+    """Mismatch unless my_slerp gives lerp's finite points between two points in the same direction (z and
+    z, z and 2.5 z), over several seeds: there sin(omega) = 0, and rounding can put cos(omega) above 1."""
+    for seed in range(8):
+        z = torch.randn(100, generator=torch.Generator().manual_seed(seed))
+        for z1, which in ((z.clone(), "two identical points"), (2.5 * z, "z and 2.5 z (the same direction)")):
+            for t in (0.0, 0.5, 1.0):
+                got, want = call(my_slerp, z, z1, t), lerp(z, z1, t)
+                if not (isinstance(got, torch.Tensor) and got.shape == want.shape and torch.isfinite(got).all()
+                        and torch.allclose(got, want, rtol=1e-4, atol=1e-4)):
+                    raise Mismatch(f"wrong between {which} (seed {seed}, t = {t})", expected=describe(want),
+                                   got=describe(got), key="parallel",
+                                   likely="for points in the same direction omega = 0 and sin(omega) = 0: the "
+                                          "formula divides 0 by 0 (NaN), and rounding can put cos(omega) a hair "
+                                          "above 1 (arccos: NaN). Clamp the cosine to [-1, 1] and return lerp, "
+                                          "(1 - t) z0 + t z1, when sin(omega) is about 0.")
+
+
 def check_slerp(my_slerp):
     """my_slerp(z0, z1, t) against the package's slerp, at its ends, and the length it keeps."""
 
@@ -60,10 +78,12 @@ def check_slerp(my_slerp):
                     which = ["two random points", "two points of equal length", "two points of unequal length"][k]
                     raise Mismatch(f"differs from the package's slerp at t = {t}, between {which}",
                                    expected=describe(want), got=describe(got), likely=likely, key=key)
+        _parallel(my_slerp)
         z0, z1 = _pairs()[1]
         norms = [call(my_slerp, z0, z1, t).norm().item() for t in (0.1, 0.5, 0.9)]
-        return (f"equals the package's slerp between three pairs of points, ends at z0 and z1, and keeps the "
-                f"length {z0.norm():.3f} between points of equal length (middle: {norms[1]:.3f}).")
+        return (f"equals the package's slerp between three pairs of points, ends at z0 and z1, keeps the "
+                f"length {z0.norm():.3f} between points of equal length (middle: {norms[1]:.3f}), and falls back "
+                f"to lerp for points in the same direction.")
 
     return run_check("slerp", body)
 

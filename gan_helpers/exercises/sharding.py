@@ -22,6 +22,12 @@ def _mistake(batch, rank, world_size, got) -> tuple[str, str]:
     if torch.equal(got, batch[rank::world_size]):
         return "interleaved", ("rows rank, rank + N, ... also split the batch, but fit gives each rank a block and "
                                "slices the noise z in the same blocks: take batch[rank * b:(rank + 1) * b].")
+    for split in (torch.chunk(batch, world_size), torch.tensor_split(batch, world_size)):
+        if rank < len(split) and torch.equal(got, split[rank]):
+            return "unequal_parts", (f"torch.chunk / tensor_split give unequal parts when the batch does not divide "
+                                     f"({len(batch)} rows over {world_size} ranks: "
+                                     f"{', '.join(str(len(s)) for s in split)}); every rank must take the same "
+                                     f"b = len(batch) // world_size rows, batch[rank * b:(rank + 1) * b], as fit does.")
     if torch.equal(got, batch[rank:rank + b]):
         return "overlap", "the start must be rank * b, not rank: neighbouring ranks would share rows."
     return "wrong", "b = len(batch) // world_size, then batch[rank * b:(rank + 1) * b]."
@@ -31,14 +37,14 @@ def check_shard(my_shard):
     """The learner's shards against Shard.take for 2, 3 and 4 ranks; then the gradient identity."""
 
     def body() -> str:
-        batch = torch.arange(12).float()
-        for world_size in (2, 3, 4):
+        for batch, world_size in [(torch.arange(12).float(), n) for n in (2, 3, 4)] + [(torch.arange(10).float(), 4)]:
             for rank in range(world_size):
                 want, got = Shard(rank, world_size).take(batch), call(my_shard, batch, rank, world_size)
                 if not isinstance(got, torch.Tensor) or got.shape != want.shape or not torch.equal(got, want):
                     key, likely = (_mistake(batch, rank, world_size, got) if isinstance(got, torch.Tensor)
                                    and got.ndim == 1 and len(got) else ("wrong", "return a slice of the batch."))
-                    raise Mismatch(f"rank {rank} of {world_size}'s part of a batch of 12", expected=describe(want),
+                    raise Mismatch(f"rank {rank} of {world_size}'s part of a batch of {len(batch)}",
+                                   expected=describe(want),
                                    got=describe(got), likely=likely, key=key)
         torch.manual_seed(0)                               # why it matters: a linear D's loss on 12 images
         x, w = torch.randn(12, 5), torch.randn(5, requires_grad=True)
@@ -48,7 +54,8 @@ def check_shard(my_shard):
         if not torch.allclose(mean, whole, atol=1e-6):     # (it holds for any shard that passed the above)
             raise Mismatch("the mean of the ranks' gradients differs from the whole batch's", expected=describe(whole),
                            got=describe(mean), likely="equal parts that together are the batch once.", key="wrong")
-        return ("every rank's block matches Shard.take for 2, 3 and 4 ranks, and the mean of 4 ranks' gradients "
+        return ("every rank's block matches Shard.take for 2, 3 and 4 ranks (and for 4 ranks on a batch of 10, "
+                "which does not divide), and the mean of 4 ranks' gradients "
                 f"on your shards equals the gradient on the whole batch (largest difference "
                 f"{(mean - whole).abs().max().item():.1e}): what DDP's averaging relies on.")
 

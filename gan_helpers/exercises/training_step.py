@@ -9,6 +9,8 @@ same seed and the same weights, and the weights must come out the same.
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -128,14 +130,23 @@ def _their_d_step(d_step, G, D, opt_D, x_real, z):
     return out
 
 
-def _g_step_diagnosis(err: BaseException):
-    if "does not require grad" in str(err):
-        return "detached", ("G's loss does not reach G: in G's step, call D(x_fake) without .detach() "
-                            "(and do not compute x_fake under torch.no_grad()).")
-    if "backward through the graph a second time" in str(err):
-        return "no_detach", ("D's update used up x_fake's graph: use D(x_fake.detach()) in D's loss, so that "
-                             "loss_D.backward() stops at x_fake and G's step can still go through G.")
-    return None
+def _diagnosis(loss: str):
+    """What an error raised inside the learner's step (of `loss`, "loss_D" or "loss_G") most likely means.
+    The check's own other half never uses up a graph the learner's step needs (its D step detaches), so a
+    second backward through the same graph is the learner's own."""
+    def diagnose(err: BaseException):
+        if "does not require grad" in str(err):
+            if loss == "loss_G":
+                return "detached", ("G's loss does not reach G: in G's step, call D(x_fake) without .detach() "
+                                    "(and do not compute x_fake under torch.no_grad()).")
+            return "detached", ("loss_D has no graph: compute it from D's outputs outside torch.no_grad(), "
+                                "detaching only x_fake.")
+        if "backward through the graph a second time" in str(err):
+            return "double_backward", (f"backward ran twice through the same graph: call {loss}.backward() once, "
+                                       f"on the whole loss (a backward on each term and then on their sum goes "
+                                       f"through D twice).")
+        return None
+    return diagnose
 
 
 def _did_not_move(model, name: str, opt: str, loss: str) -> Mismatch:
@@ -164,6 +175,7 @@ def check_d_step(d_step):
             z = torch.randn(BATCH, LATENT_DIM)
             G.zero_grad(set_to_none=True)                # G's step below sets them again
             G_before, D_before = _weights(G), _weights(D)
+            G_start, D_start = copy.deepcopy(G), copy.deepcopy(D)      # to name a wrong loss_D below
             x_fake, loss_D = _their_d_step(d_step, G, D, opt_D, x_real, z)
             reached = [name for name, p in G.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0]
             if reached:
@@ -180,10 +192,23 @@ def check_d_step(d_step):
             G_ref, D_ref, stats = reference[i]
             loss = as_float(loss_D, "loss_D")
             if not close(loss, stats.loss_D, rtol=1e-4):
+                with torch.no_grad():
+                    real_logits, fake_logits = D_start(x_real), D_start(G_start(z))
+                known = _match(loss, {
+                    "swapped": (d_loss(fake_logits, real_logits).item(),
+                                "the logits are swapped: d_loss(real_logits, fake_logits) takes D's logits of the "
+                                "real batch first, then those of the fakes."),
+                    "sign": (-d_loss(real_logits, fake_logits).item(),
+                             "the sign: loss_D = d_loss(...) is already the loss to minimise (a positive number)."),
+                    "g_loss": (g_loss(fake_logits).item(), "this is G's loss: D's loss is d_loss(D(x_real), "
+                                                           "D(x_fake.detach())), both kinds of image."),
+                    "real_only": (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)).item(),
+                                  "only the real images' term: d_loss takes the fakes' logits too."),
+                })
+                key, likely = known or ("wrong_loss", "loss_D = d_loss(D(x_real), D(x_fake.detach())) with x_fake = "
+                                                      "G(z) from the z given (real logits first, then fake).")
                 raise Mismatch(f"loss_D of step {i + 1} differs from gan_step's", expected=f"{stats.loss_D:.6f}",
-                               got=f"{loss:.6f}", key="wrong_loss",
-                               likely="loss_D = d_loss(D(x_real), D(x_fake.detach())) with x_fake = G(z) from the "
-                                      "z given (real logits first, then fake).")
+                               got=f"{loss:.6f}", key=key, likely=likely)
             if not _same(_weights(D), D_ref):
                 raise Mismatch(f"D's weights after step {i + 1} differ from gan_step's",
                                expected="the weights of gan_step from the same seed", got="other weights",
@@ -202,7 +227,7 @@ def check_d_step(d_step):
         return ("D's weights and loss_D equal gan_step's after two steps from the same seed, and no gradient "
                 "reached G (detach).")
 
-    return run_check("d_step", body, diagnose=_g_step_diagnosis)
+    return run_check("d_step", body, diagnose=_diagnosis("loss_D"))
 
 
 def check_g_step(g_step):
@@ -237,6 +262,8 @@ def check_g_step(g_step):
                                                                   "use the non-saturating g_loss(D(x_fake))."),
                     "target_zero": (F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)).item(),
                                     "G's target is 1 (real): g_loss(D(x_fake)), not D's loss."),
+                    "sign": (-g_loss(logits).item(), "the sign: loss_G = g_loss(D(x_fake)) is already the loss G "
+                                                     "minimises (a positive number); minus it trains G to lose."),
                 })
                 key, likely = known or ("wrong_loss", "loss_G = g_loss(D(x_fake)), asking the D that was just updated.")
                 raise Mismatch(f"loss_G of step {i + 1} differs from gan_step's", expected=f"{stats.loss_G:.6f}",
@@ -249,5 +276,5 @@ def check_g_step(g_step):
                                key="no_zero_grad" if i else "wrong_update")
         return "G's weights and loss_G equal gan_step's after two steps from the same seed; D was left alone."
 
-    return run_check("g_step", body, diagnose=_g_step_diagnosis)
+    return run_check("g_step", body, diagnose=_diagnosis("loss_G"))
 

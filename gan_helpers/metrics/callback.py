@@ -46,10 +46,26 @@ class MetricsCallback:
         self.z: torch.Tensor | None = None
 
     def __call__(self, event: str, run: RunState) -> None:
+        if event == "fit_start":
+            self.check(run)
         if event == "epoch_end" and (run.epoch % self.every == 0 or run.epoch == run.cfg.epochs):
             values = self.measure(run)         # fit saves the epoch's checkpoint after this: the numbers are in it
             if self.keep_best is not None:
                 self.save_if_best(run, values)
+
+    def check(self, run: RunState) -> None:
+        """Before training (fit_start): measure two of G's images once, so that metrics that cannot score this G,
+        or a keep_best they do not measure, fail now rather than after an epoch of training. Records nothing."""
+        images = sample_images(run.G_sample, sample_z(2, run.G.latent_dim, seed=self.seed))
+        name = getattr(self.metrics, "__name__", type(self.metrics).__name__)
+        try:
+            values = self.metrics(images, device=run.device)
+        except Exception as err:  # noqa: BLE001 - whatever the metric raises, said with what it was given
+            raise ValueError(f"MetricsCallback cannot measure this G with {name}: on two of its images, of shape "
+                             f"{tuple(images.shape[1:])}, it raised {type(err).__name__}: {err}") from err
+        if self.keep_best is not None and self.keep_best not in values:
+            raise ValueError(f"keep_best={self.keep_best!r} is not one of the metrics {name} measures: "
+                             f"{sorted(values)}.")
 
     def measure(self, run: RunState) -> dict[str, float]:
         """Draw the samples, compute the metrics, record them in run.history and return them."""

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..data.files import env_path
 from ._images import as_uint8, check_images
 from .frechet import FeatureStats, feature_stats, frechet_distance
 
@@ -49,7 +50,7 @@ def find_inception_weights(weights: str | Path | None = None, *, download: bool 
     """Path of the FID Inception weights, downloading them from `url` (a mirror, if you have one) into
     torch's hub cache if needed and allowed (see the module doc)."""
     if weights is not None or os.environ.get(WEIGHTS_ENV):
-        path = Path(weights if weights is not None else os.environ[WEIGHTS_ENV]).expanduser()
+        path = Path(weights).expanduser() if weights is not None else env_path(WEIGHTS_ENV)
         if path.is_file():
             return path
         source = "weights=" if weights is not None else f"{WEIGHTS_ENV}="

@@ -5,6 +5,8 @@
     mnist_mode_coverage(images)   histogram of the digits the classifier reads, classes with
                                   >= 1% of the images, normalised entropy
     mnist_metrics(images)         all three numbers as a dict, what `MetricsCallback` records
+    mnist_kid(images)             KID (kid.py) against the test set: unbiased, so usable with few images
+    mnist_precision_recall(images)  improved precision and recall (precision_recall.py), k = 3
 
 Images are (N, 1, 28, 28), uint8 in [0, 255] (draw_samples) or float in [-1, 1] (G's output).
 Use the same number of images whenever you compare FIDs (5,000 is a good default): the estimate
@@ -19,7 +21,9 @@ import torch
 from ..data.mnist import load_mnist
 from .coverage import ModeCoverage, mode_coverage
 from .frechet import FeatureStats, feature_stats, frechet_distance
+from .kid import KID, kernel_inception_distance
 from .mnist_classifier import classify
+from .precision_recall import PrecisionRecall, precision_recall
 
 
 @lru_cache(maxsize=None)
@@ -65,3 +69,24 @@ def mnist_metrics(images: torch.Tensor, *, device: str | torch.device = "cpu") -
     coverage = mode_coverage(logits.argmax(1), 10)
     return {"mnist_fid": frechet_distance(features, mnist_reference_stats(device=device)),
             "classes_covered": coverage.classes_covered, "class_entropy": coverage.entropy}
+
+
+def _reference_features(reference: torch.Tensor | None, device: str | torch.device) -> torch.Tensor:
+    return classify_mnist(device=device)[0] if reference is None else classify(reference, device=device)[0]
+
+
+def mnist_kid(images: torch.Tensor, reference: torch.Tensor | None = None, *, subset_size: int = 1000,
+              device: str | torch.device = "cpu") -> KID:
+    """KID between `images` and `reference` digits (default: the MNIST test set) in the classifier's features
+    (kid.py): near 0 for real digits, at any number of images."""
+    features, _ = classify(images, device=device)
+    return kernel_inception_distance(_reference_features(reference, device), features, subset_size=subset_size)
+
+
+def mnist_precision_recall(images: torch.Tensor, reference: torch.Tensor | None = None, *, k: int = 3,
+                           device: str | torch.device = "cpu") -> PrecisionRecall:
+    """Precision (do the digits look real?) and recall (is every kind of real digit drawn?) of `images`
+    against `reference` digits (default: the 10,000 test digits), in the classifier's features
+    (precision_recall.py). Use as many images as reference digits: both numbers depend on the counts."""
+    features, _ = classify(images, device=device)
+    return precision_recall(_reference_features(reference, device), features, k=k)
