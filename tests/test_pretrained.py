@@ -48,10 +48,12 @@ def test_a_shipped_generator_draws_what_its_file_and_the_docs_say(name):
     assert any(quoted in page.read_text() for page in pages), f"no page quotes {name}'s {quoted}"
 
 
-def test_the_package_weights_stay_under_4_mb():
+def test_the_package_weights_stay_under_10_mb():
+    """The course's budget for everything in gan_helpers/weights (issue 22 raised it from 4 MB, for the faces
+    encoder and a shipped style-based G)."""
     total = sum(p.stat().st_size for p in WEIGHTS_DIR.glob("*.pt"))
     assert {p.stem for p in WEIGHTS_DIR.glob("*.pt")} >= set(SHIPPED)
-    assert total < 4_000_000, f"{total:,} bytes in {WEIGHTS_DIR}"
+    assert total < 10_000_000, f"{total:,} bytes in {WEIGHTS_DIR}"
 
 
 def test_names_paths_and_unknown_names(tmp_path, monkeypatch):

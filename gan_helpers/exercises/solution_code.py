@@ -307,7 +307,7 @@ def map_z(z, layers):
     'modulated_conv': r'''
 # EXERCISE modulated_conv: modulation, demodulation, one grouped convolution
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: F811 - also imported by the mapping exercise; each cell stands alone
 
 
 def modulated_conv(x, weight, styles):
