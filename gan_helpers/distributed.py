@@ -157,7 +157,9 @@ class Ranks:
     def __enter__(self) -> Ranks:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None and self._owns_group and dist.is_initialized():
+            dist.barrier()          # every rank done (rank 0 with its last save) before the group is torn down
         self.close()
 
 
