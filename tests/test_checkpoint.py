@@ -51,6 +51,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     while not any(p.name.startswith("epoch002") for p in list_checkpoints(tmp_path / "ckpt")):
         assert victim.poll() is None and time.monotonic() < deadline, "worker ended before it could be killed"
         time.sleep(0.01)
+    time.sleep(0.2)                                                   # into epoch 3's first step
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     assert victim.returncode == -signal.SIGKILL and not (tmp_path / "never.pt").exists()
