@@ -301,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nStopped. {cli_wording(stop)}".rstrip(), file=sys.stderr)
         return 128 + getattr(stop, "signum", signal.SIGINT)
     except expected_errors() as err:             # evaluated only when something was raised
-        print(f"error: {_rank()}{_message(err)}", file=sys.stderr)
+        if not getattr(err, "reported", False):    # (a rank that lost the others said so at once)
+            print(f"error: {_rank()}{_message(err)}", file=sys.stderr)
         return 1
     return 0
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,7 @@ TIMEOUT = datetime.timedelta(minutes=10)   # the longest a rank waits for the ot
 
 class DistributedError(RuntimeError):
     """Another process of a torchrun job stopped or cannot be reached: the job ends."""
+    reported = False        # True once printed to stderr
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class Ranks:
     def __init__(self, device: torch.device, *, batch_size: int, timeout: datetime.timedelta = TIMEOUT):
         self.device, self._owns_group = device, False
         if launched() and not dist.is_initialized():
+            # DDP imports torch.distributed.nn on first use, whose functions take `group=group.WORLD` as a
+            # default argument: imported after the group exists, they would hold it (and gloo's threads)
+            # until the process exits, where those threads can abort it. Imported first, they hold None.
+            import torch.distributed.nn  # noqa: F401
             backend = "nccl" if device.type == "cuda" else "gloo"
             dist.init_process_group(backend, timeout=timeout)
             self._owns_group = True
@@ -141,13 +147,18 @@ class Ranks:
 
     def failure(self, err: BaseException) -> DistributedError:
         """The error that ends this rank when the exchange with the others failed (fit raises it for any
-        failed exchange: these collectives, and DDP's gradient averaging inside backward)."""
+        failed exchange: these collectives, and DDP's gradient averaging inside backward). It is printed
+        to stderr at once, too: torchrun is about to stop this process (SIGTERM), maybe before Python
+        could show the traceback."""
         said = str(err).splitlines()[0].split(". This is typically")[0] if str(err) else ""   # gloo's advice is
-        return DistributedError(                                                            # for its developers
+        failure = DistributedError(                                                         # for its developers
             f"Rank {self.rank} of {self.world_size}: the exchange with the other processes failed "
             f"({type(err).__name__}: {said}). Another rank stopped, was "
             "killed or cannot be reached, so the job ends. Look for its error above; the newest checkpoint "
             "(written by rank 0 after every epoch) resumes the run, with torchrun or in one process.")
+        print(f"error: {failure}", file=sys.stderr, flush=True)
+        failure.reported = True                 # the command line does not say it twice
+        return failure
 
     def close(self) -> None:
         if self._owns_group and dist.is_initialized():

@@ -1,11 +1,13 @@
 """Run by test_distributed.py, alone or under torchrun: train a GAN without BatchNorm (MLP G and D)
-on 256 real MNIST digits, then rank 0 saves the final weights.
+on 256 real MNIST digits, then rank 0 saves the final weights. Every rank then checks that fit closed
+the process group: no gloo thread is left to outlive Python (such threads can abort a process at exit).
 
     python tests/_ddp_worker.py CHECKPOINT_DIR OUT EPOCHS [resume] [kill-rank-1-at-step-N]
 """
 import os
 import signal
 import sys
+from pathlib import Path
 
 import torch
 
@@ -40,3 +42,6 @@ for option in options:
 fit(G, D, data, cfg, progress=False, resume="resume" in options)
 if os.environ.get("RANK", "0") == "0":
     torch.save({"G": G.state_dict(), "D": D.state_dict()}, out)
+threads = [(task / "comm").read_text().strip() for task in Path("/proc/self/task").iterdir()]
+if any("gloo" in name for name in threads):
+    sys.exit(f"rank {os.environ.get('RANK')}: fit returned with the process group's threads alive: {threads}")
