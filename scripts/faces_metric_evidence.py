@@ -4,7 +4,7 @@
 
 The faces are shuffled with seed 0 and split in two disjoint halves: the first half is the reference,
 `--n` faces of the second half are the "generated" set, damaged in the ways of degrade.py at three
-strengths each. A subset with one hair colour (the largest of 4 k-means clusters of the mean colour of the
+strengths each (noise at four). A subset with one hair colour (the largest of 4 k-means clusters of the mean colour of the
 images' top quarter) checks that missing variety costs recall, not precision. With `--dcgan-run`, the
 checkpoints of a run of scripts/compare_faces_cpu.py are measured too (G_ema, `--n` faces, seed 1).
 Prints a Markdown table (FID, KID x 1000, precision, recall) and writes it to `--json`.
@@ -26,7 +26,7 @@ def cases(held_out: torch.Tensor, n: int) -> list[tuple[str, torch.Tensor]]:
     x = held_out[:n]
     rows = [("real faces (the other half)", x)]
     rows += [(f"blur sigma {s} px", blur(x, s)) for s in (0.5, 1.0, 2.0)]
-    rows += [(f"noise std {s}", add_noise(x, s)) for s in (0.02, 0.05, 0.1)]
+    rows += [(f"noise std {s}", add_noise(x, s)) for s in (0.05, 0.1, 0.2, 0.3)]
     rows += [(f"colour shift {d}", colour_shift(x, d)) for d in (0.03, 0.06, 0.12)]
     rows += [(f"patches shuffled, {g}x{g}", shuffle_patches(x, g)) for g in (2, 4, 8)]
     clusters = top_colour_clusters(held_out, 4)
