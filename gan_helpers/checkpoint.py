@@ -344,7 +344,7 @@ def _loading(path: Path):
 
 def load_generator(path: str | Path, *, device: str | torch.device | None = None, ema: bool = True) -> nn.Module:
     """G from a checkpoint file, a checkpoint folder, a run folder (its newest checkpoint) or the name of a
-    generator shipped with the package ("mnist-mlp", "mnist-dcgan", "mnist-cdcgan": pretrained.py), in eval
+    generator shipped with the package ("mnist-dcgan", "anime-stylegan-32", ...: pretrained.SHIPPED), in eval
     mode on `device` (default the CPU), ready for draw_samples; the moving average G_ema when the run kept
     one, unless `ema=False` (then the trained G itself, to compare the two). `G.checkpoint` says where it came
     from: {"path", "epoch", "step", "metrics", "ema"} (metrics: what a shipped file recorded, else {}; ema:

@@ -6,8 +6,9 @@ Each shipped file is a G-only checkpoint (the checkpoint format of checkpoint.py
 `models: {"G": spec}`, `G`, `epoch`, `step`, plus the `metrics` measured when it was written),
 stored in float16 to keep the package small; load_state_dict casts the weights back to G's float32.
 A G-only file can be sampled from, never resumed: it holds no D and no optimizers.
-`scripts/train_shipped_generators.py` trains them (writing them with checkpoint.save_generator) and
-records the command and their MNIST FID.
+`scripts/train_shipped_generators.py` trains the MNIST ones (writing them with checkpoint.save_generator)
+and records the command and their MNIST FID; `scripts/compare_faces_cpu.py ship` writes the faces one
+from a run of that script, with its faces metric (docs/faces_metric.md).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ SHIPPED = {   # name: what it is (the preset of the same name trained the weight
     "mnist-mlp": "the MLP generator of chapter 01 (latent 128, 256-512, BatchNorm)",
     "mnist-dcgan": "the DCGAN generator of chapter 02 (latent 100, features 32)",
     "mnist-cdcgan": "the conditional DCGAN generator of chapter 08 (latent 100, features 32, 10 classes)",
+    "anime-stylegan-32": "the style-based generator of chapter 10 on the anime faces, 32 px (features 16)",
 }
 
 

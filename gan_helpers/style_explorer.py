@@ -25,7 +25,7 @@ from .data.files import atomic_write
 from .latent import Directions, move_in_layers, w_directions
 from .models.mapping import truncate
 from .sampling import z_from_seed
-from .widgets import png_bytes, torch_threads
+from .widgets import enable_colab_widgets, png_bytes, torch_threads
 
 
 class StyleExplorer(widgets.VBox):
@@ -63,6 +63,7 @@ class StyleExplorer(widgets.VBox):
         controls = widgets.VBox([widgets.HBox([self.seed, self.new_point]), self.psi, self.layers,
                                  widgets.HTML("<b>directions in W</b>"), *self.sliders, self.save_button])
         super().__init__([widgets.HBox([self.image, controls]), self.status])
+        enable_colab_widgets()       # on Colab, or its sliders would move while the image stays the same
         self.render()
 
     @torch.no_grad()

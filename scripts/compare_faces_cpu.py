@@ -3,6 +3,7 @@
     python scripts/compare_faces_cpu.py train dcgan --data FACES --minutes 30 --out runs/cmp-dcgan &
     python scripts/compare_faces_cpu.py train style --data FACES --minutes 30 --out runs/cmp-style &
     python scripts/compare_faces_cpu.py evaluate runs/cmp-dcgan runs/cmp-style --data FACES --out docs/
+    python scripts/compare_faces_cpu.py ship runs/cmp-style --data FACES --out gan_helpers/weights/anime-stylegan-32.pt
 
 Start the two trainings at the same time, so that they share the machine's load equally. Each trains for a
 wall-clock budget (`--minutes`), writing a checkpoint every `--every` steps (all kept) and the training
@@ -45,13 +46,15 @@ def models_and_config(kind: str, size: int):
 class Budget:
     """A fit callback that stops training after `minutes` of wall-clock time and records when each epoch ended."""
 
-    def __init__(self, minutes: float, out: Path):
-        self.seconds, self.out, self.times = minutes * 60, out, {}
-        self.start = time.monotonic()
+    def __init__(self, minutes: float, out: Path, *, resume: bool = False):
+        self.seconds, self.out = minutes * 60, out
+        self.times = json.loads((out / "times.json").read_text()) if resume else {}
+        before = max((t["seconds"] for t in self.times.values()), default=0.0)   # a resumed run's clock goes on
+        self.start = time.monotonic() - before
 
     def __call__(self, event: str, run) -> None:
         if event == "epoch_end":
-            self.times[run.epoch] = {"seconds": time.monotonic() - self.start, "step": run.step}
+            self.times[str(run.epoch)] = {"seconds": time.monotonic() - self.start, "step": run.step}
             (self.out / "times.json").write_text(json.dumps(self.times, indent=1))
         if event == "epoch_end" and time.monotonic() - self.start > self.seconds:   # stop at a checkpoint
             run.stop = True
@@ -76,7 +79,8 @@ def train(args) -> None:
     data = TensorBatches(train_faces, batch_size=cfg.batch_size)
     print(f"{args.model}: G {sum(p.numel() for p in G.parameters()):,} weights, D "
           f"{sum(p.numel() for p in D.parameters()):,}; batch {cfg.batch_size}; {args.minutes} min", flush=True)
-    fit(G, D, data, cfg, callbacks=[Budget(args.minutes, args.out)], progress=False)
+    fit(G, D, data, cfg, callbacks=[Budget(args.minutes, args.out, resume=args.resume)], progress=False,
+        resume=args.resume)
 
 
 def evaluate(args) -> None:
@@ -109,6 +113,23 @@ def evaluate(args) -> None:
     (args.out / "faces_comparison.json").write_text(json.dumps(results, indent=1))
 
 
+def ship(args) -> None:
+    """Write G_ema of a run's newest checkpoint as the package's shipped style G (float16, G only), with the
+    faces metric of `--n` of its faces (seed 1) against `--n` held-out real faces in the file."""
+    from gan_helpers.checkpoint import save_generator
+
+    torch.set_num_threads(1)
+    path = list_checkpoints(args.run / "checkpoints")[-1]
+    G = load_generator(path)
+    size = G.img_shape[-1]
+    _, held_out = real_faces(args.data, size)
+    m = faces_metrics(sample_images(G, sample_z(args.n, G.latent_dim, seed=1)), held_out[: args.n])
+    minutes = json.loads((args.run / "times.json").read_text())[str(G.checkpoint["epoch"])]["seconds"] / 60
+    metrics = {**{k: round(float(v), 4) for k, v in m.items()}, "train_minutes": round(minutes, 1)}
+    out = save_generator(G, args.out, epoch=G.checkpoint["epoch"], step=G.checkpoint["step"], metrics=metrics)
+    print(f"wrote {out} ({out.stat().st_size:,} bytes) from {path}: {metrics}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -120,14 +141,20 @@ def main() -> None:
     t.add_argument("--every", type=int, default=25, help="steps between checkpoints")
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--threads", type=int, default=1, help="torch threads (1: least waiting on a busy machine)")
+    t.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint, until --minutes in all")
     e = sub.add_parser("evaluate")
     e.add_argument("runs", type=Path, nargs="+")
     e.add_argument("--data", required=True)
     e.add_argument("--n", type=int, default=1000)
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--stride", type=int, default=1, help="measure every STRIDE-th checkpoint (and the last)")
+    h = sub.add_parser("ship", help="write a style run's G_ema as the package's shipped generator")
+    h.add_argument("run", type=Path)
+    h.add_argument("--data", required=True)
+    h.add_argument("--n", type=int, default=1000)
+    h.add_argument("--out", type=Path, required=True, help="for example gan_helpers/weights/anime-stylegan-32.pt")
     args = p.parse_args()
-    train(args) if args.command == "train" else evaluate(args)
+    {"train": train, "evaluate": evaluate, "ship": ship}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The explorer and the live training view in a real browser: JupyterLab on localhost, headless Chromium.
 
 Runs every cell of notebook 05 in fast mode, drags a direction slider with the mouse and checks that
-the image on screen changed; and trains a small GAN with a LiveView, checking that the grid on screen
-changes while the cell runs and stays after it. Needs Debian's `chromium` (apt-get install chromium)
+the image on screen changed, in the explorer in z (a digit) and in the explorer in W (a face of the
+shipped style G, after choosing its fine layers); and trains a small GAN with a LiveView, checking that
+the grid on screen changes while the cell runs and stays after it. Needs Debian's `chromium` (apt-get install chromium)
 and the Python package `playwright` (no browser download: it drives the system's Chromium). Skipped
 where Chromium is not installed. Screenshots of the explorer and of the live view are saved in the
 tests' tmp folders.
@@ -197,32 +198,44 @@ def test_dragging_a_slider_changes_the_image_in_jupyterlab(lab, tmp_path):
                 1, timeout=90_000)   # the kernel has started
             _wait_until_run(page, timeout=150, screenshot=tmp_path / "not_finished.png")
 
-            image = page.locator(".widget-image")
-            expect(image).to_have_count(1, timeout=30_000)  # widget views render after the outputs
-            image.scroll_into_view_if_needed()
-            slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="PC1"))
-            handle, readout = slider.locator(".noUi-handle"), slider.locator(".widget-readout")
-            expect(readout).to_have_text("0.00")
-            before_src = _settled_src(image)
-            before_pixels = image.screenshot()
-            box = handle.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2, steps=8)
-            page.mouse.up()
-
-            assert float(readout.inner_text()) > 0.5, readout.inner_text()
-            expect(image).not_to_have_attribute("src", before_src, timeout=10_000)
-            _settled_src(image)  # the last move's image
-            assert image.screenshot() != before_pixels, "the image on screen did not change"
-            explorer = page.locator(".jp-OutputArea-output", has=image)
-            explorer.screenshot(path=str(tmp_path / "latent_explorer.png"))
+            explorers = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-image"))
+            expect(explorers).to_have_count(2, timeout=30_000)  # widget views render after the outputs
+            in_z, in_w = explorers.nth(0), explorers.nth(1)   # section 7's explorer in z, section 8's in W
+            _drag_pc1_and_see_the_image_change(page, in_z)
+            in_z.screenshot(path=str(tmp_path / "latent_explorer.png"))
+            in_w.locator(".widget-toggle-button", has_text="fine").click()   # move the fine layers only
+            expect(in_w.locator(".widget-toggle-button.mod-active")).to_have_text("fine")
+            _drag_pc1_and_see_the_image_change(page, in_w)
+            in_w.screenshot(path=str(tmp_path / "style_explorer.png"))
             page.screenshot(path=str(tmp_path / "jupyterlab.png"), full_page=False)
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))  # what the page showed, to debug
             raise
         finally:
             browser.close()
+
+
+def _drag_pc1_and_see_the_image_change(page, explorer) -> None:
+    """Drag the PC1 slider of `explorer` (an output area holding one explorer) 40 px to the right with the
+    mouse; its readout and the image on screen must change."""
+    from playwright.sync_api import expect
+
+    image = explorer.locator(".widget-image")
+    image.scroll_into_view_if_needed()
+    slider = explorer.locator(".widget-slider", has=page.locator(".widget-label", has_text="PC1"))
+    handle, readout = slider.locator(".noUi-handle"), slider.locator(".widget-readout")
+    expect(readout).to_have_text("0.00")
+    before_src = _settled_src(image)
+    before_pixels = image.screenshot()
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    assert float(readout.inner_text()) > 0.5, readout.inner_text()
+    expect(image).not_to_have_attribute("src", before_src, timeout=10_000)
+    _settled_src(image)  # the last move's image
+    assert image.screenshot() != before_pixels, "the image on screen did not change"
 
 
 LIVE_NOTEBOOK_CODE = """

@@ -7,7 +7,9 @@ from gan_helpers.checkpoint import save_generator
 from gan_helpers.presets import PRESETS
 from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, resolve_generator, shipped_generator_path
 
-from conftest import REPO, made_on, tiny_config, tiny_data, tiny_models
+from conftest import REPO, SHARED_DATA, made_on, tiny_config, tiny_data, tiny_models
+
+MNIST_SHIPPED = sorted(name for name in SHIPPED if name.startswith("mnist-"))
 
 # How close the metrics of what a shipped generator draws today come to those stored in its file (and quoted in
 # the docs), measured the same way: 5,000 samples of z seed 1234 (scripts/train_shipped_generators.py's
@@ -18,7 +20,7 @@ from conftest import REPO, made_on, tiny_config, tiny_data, tiny_models
 FID_TOLERANCE = 0.005
 
 
-@pytest.mark.parametrize("name", sorted(SHIPPED))
+@pytest.mark.parametrize("name", MNIST_SHIPPED)
 def test_a_shipped_generator_loads_by_name_in_float32_and_draws_digits(name):
     G = load_generator(name)
     assert not G.training and all(p.dtype == torch.float32 for p in G.parameters())
@@ -32,7 +34,7 @@ def test_a_shipped_generator_loads_by_name_in_float32_and_draws_digits(name):
     assert x_fake.shape == (4, 1, 28, 28) and x_fake.abs().max() <= 1
 
 
-@pytest.mark.parametrize("name", sorted(SHIPPED))
+@pytest.mark.parametrize("name", MNIST_SHIPPED)
 def test_a_shipped_generator_draws_what_its_file_and_the_docs_say(name):
     """Measure what the loaded G draws, with the protocol that stored the metrics; the docs quote the same."""
     from gan_helpers import mnist_metrics, sample_images
@@ -46,6 +48,48 @@ def test_a_shipped_generator_draws_what_its_file_and_the_docs_say(name):
     quoted = f"| {stored['mnist_fid']:.1f} | 10 | {stored['class_entropy']:.3f} |"
     pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
     assert any(quoted in page.read_text() for page in pages), f"no page quotes {name}'s {quoted}"
+
+
+def test_the_shipped_style_generator_loads_by_name_and_draws_faces_in_w():
+    G = load_generator("anime-stylegan-32")
+    assert not G.training and all(p.dtype == torch.float32 for p in G.parameters())
+    assert G.img_shape == (3, 32, 32) and G.w_avg.abs().sum() > 0        # the mean w, for truncation
+    assert {"faces_fid", "faces_precision", "faces_recall", "train_minutes"} <= G.checkpoint["metrics"].keys()
+    with torch.no_grad():
+        x_fake = G(sample_z(4, G.latent_dim, seed=0))
+    assert x_fake.shape == (4, 3, 32, 32) and torch.isfinite(x_fake).all() and x_fake.std() > 0.1   # (no tanh)
+
+
+def test_the_shipped_style_generator_draws_what_its_file_and_the_docs_say():
+    """compare_faces_cpu.py's protocol: 1,000 faces of z seed 1 against the first 1,000 of the held-out half of
+    the faces shuffled with seed 0. Here the real faces are decoded from the shared data's zip."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from gan_helpers import sample_images
+    from gan_helpers.metrics import faces_metrics
+
+    faces_zip = SHARED_DATA / "anime_faces_64.zip"
+    if not faces_zip.is_file():
+        pytest.skip(f"{faces_zip} is absent")
+    with zipfile.ZipFile(faces_zip) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
+        order = torch.randperm(len(names), generator=torch.Generator().manual_seed(0))
+        held_out = []
+        for i in order[len(names) // 2:][:1000].tolist():
+            with Image.open(io.BytesIO(zf.read(names[i]))) as img:
+                held_out.append(torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
+                                .view(64, 64, 3).permute(2, 0, 1))
+    G = load_generator("anime-stylegan-32")
+    stored = G.checkpoint["metrics"]
+    measured = faces_metrics(sample_images(G, sample_z(1000, G.latent_dim, seed=1)), torch.stack(held_out))
+    assert measured["faces_fid"] == pytest.approx(stored["faces_fid"], rel=0.02), (measured, stored)
+    assert measured["faces_precision"] == pytest.approx(stored["faces_precision"], abs=0.02), (measured, stored)
+    assert measured["faces_recall"] == pytest.approx(stored["faces_recall"], abs=0.02), (measured, stored)
+    quoted = f"{stored['faces_fid']:.2f}"
+    assert quoted in (REPO / "docs" / "faces_metric.md").read_text(), f"docs/faces_metric.md does not quote {quoted}"
 
 
 def test_the_package_weights_stay_under_10_mb():

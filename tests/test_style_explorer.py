@@ -57,3 +57,20 @@ def test_the_explorer_follows_its_sliders_truncation_and_layer_choice(G, tmp_pat
     assert saved.read_bytes() == mean_face and saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="style-based"):
         StyleExplorer(DCGANGenerator(img_size=32, features=8))
+
+
+def test_on_colab_the_explorer_switches_on_the_custom_widget_manager(G, tmp_path):
+    """Without Colab's custom widget manager, ipywidgets 8 sliders move while the image stays the same."""
+    from _fake_colab import calls, forget_fake_colab, import_fake_colab
+
+    from gan_helpers.style_explorer import StyleExplorer
+
+    log = tmp_path / "colab.log"
+    import_fake_colab(tmp_path / "fake")
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("FAKE_COLAB_LOG", str(log))
+            StyleExplorer(G, n_sliders=2, save_dir=tmp_path)
+    finally:
+        forget_fake_colab()
+    assert "output.enable_custom_widget_manager" in [c["call"] for c in calls(log)]
