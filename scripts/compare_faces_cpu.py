@@ -4,13 +4,14 @@
     python scripts/compare_faces_cpu.py train style --data FACES --minutes 30 --out runs/cmp-style &
     python scripts/compare_faces_cpu.py evaluate runs/cmp-dcgan runs/cmp-style --data FACES --out docs/
     python scripts/compare_faces_cpu.py ship runs/cmp-style --data FACES --out gan_helpers/weights/anime-stylegan-32.pt
+    python scripts/compare_faces_cpu.py train style --set r1_gamma=0 ...      # a recipe with one change (ablations)
 
 Start the two trainings at the same time, so that they share the machine's load equally. Each trains for a
 wall-clock budget (`--minutes`), writing a checkpoint every `--every` steps (all kept) and the training
-time of each into OUT/times.json. `evaluate` draws `--n` faces from G_ema of every checkpoint (seed 1),
-measures them with `faces_metrics` against `--n` real faces (the faces the metric's evidence also uses:
-the second half of a seeded shuffle), writes OUT/faces_comparison.json and a picture of each run's last
-checkpoint. Both models work at `--size` (32 or 64) px; the real faces are resized to it.
+time of each into OUT/times.json. `evaluate` draws `--n` faces from G_ema (or G: `--without-ema`) of
+every checkpoint (seed 1), measures them with `faces_metrics` against `--n` real faces (the faces the
+metric's evidence also uses: the second half of a seeded shuffle), writes OUT/faces_comparison.json and a
+picture of each run's last checkpoint. Both models work at `--size` (32 or 64) px; the real faces are resized to it.
 
     dcgan: DCGANGenerator/Discriminator(features 32), Adam(2e-4, 0.5), batch 128, EMA 0.999 (anime-dcgan's)
     style: StyleGenerator/ResidualDiscriminator(features 16), the anime-stylegan preset's settings (batch 32)
@@ -74,7 +75,7 @@ def train(args) -> None:
     G, D, cfg = models_and_config(args.model, args.size)
     train_faces, _ = real_faces(args.data, args.size)
     cfg = replace(cfg, epochs=100_000, max_steps_per_epoch=args.every, checkpoint_dir=str(args.out / "checkpoints"),
-                  keep_checkpoints=100_000, device="cpu", n_samples=16)
+                  keep_checkpoints=100_000, device="cpu", n_samples=16, **dict(args.set))
     args.out.mkdir(parents=True, exist_ok=True)
     data = TensorBatches(train_faces, batch_size=cfg.batch_size)
     print(f"{args.model}: G {sum(p.numel() for p in G.parameters()):,} weights, D "
@@ -95,7 +96,7 @@ def evaluate(args) -> None:
         rows = []
         paths = list_checkpoints(run / "checkpoints")
         for path in paths[args.stride - 1::args.stride] + ([paths[-1]] if len(paths) % args.stride else []):
-            G = load_generator(path)
+            G = load_generator(path, ema=not args.without_ema)
             size = G.img_shape[-1]
             if size not in results.get("_reference", {}):
                 _, held_out = real_faces(args.data, size)
@@ -130,6 +131,17 @@ def ship(args) -> None:
     print(f"wrote {out} ({out.stat().st_size:,} bytes) from {path}: {metrics}")
 
 
+def setting(text: str) -> tuple[str, object]:
+    """FIELD=VALUE of --set: VALUE as a Python literal (0, 1e-3, None) or else as text."""
+    import ast
+
+    field, _, value = text.partition("=")
+    try:
+        return field, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return field, value
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -142,12 +154,15 @@ def main() -> None:
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--threads", type=int, default=1, help="torch threads (1: least waiting on a busy machine)")
     t.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint, until --minutes in all")
+    t.add_argument("--set", type=setting, action="append", default=[], metavar="FIELD=VALUE",
+                   help="change a field of the recipe's TrainConfig: r1_gamma=0, diff_augment=color,translation")
     e = sub.add_parser("evaluate")
     e.add_argument("runs", type=Path, nargs="+")
     e.add_argument("--data", required=True)
     e.add_argument("--n", type=int, default=1000)
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--stride", type=int, default=1, help="measure every STRIDE-th checkpoint (and the last)")
+    e.add_argument("--without-ema", action="store_true", help="measure G itself instead of G_ema")
     h = sub.add_parser("ship", help="write a style run's G_ema as the package's shipped generator")
     h.add_argument("run", type=Path)
     h.add_argument("--data", required=True)

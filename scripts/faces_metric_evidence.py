@@ -4,8 +4,8 @@
 
 The faces are shuffled with seed 0 and split in two disjoint halves: the first half is the reference,
 `--n` faces of the second half are the "generated" set, damaged in the ways of degrade.py at three
-strengths each (noise at four). A subset with one hair colour (the largest of 4 k-means clusters of the mean colour of the
-images' top quarter) checks that missing variety costs recall, not precision. With `--dcgan-run`, the
+strengths each (noise at four). A subset with one hair colour (the largest of 4 k-means clusters of the
+mean colour of the images' top quarter) checks that missing variety costs recall, not precision. With `--dcgan-run`, the
 checkpoints of a run of scripts/compare_faces_cpu.py are measured too (G_ema, `--n` faces, seed 1).
 Prints a Markdown table (FID, KID x 1000, precision, recall) and writes it to `--json`.
 """

@@ -196,6 +196,16 @@ def coverage(predicted, num_classes=10, threshold=0.01):
     p = counts / counts.sum()
     return int((p >= threshold).sum()), (-(p * p.log()).sum() / math.log(num_classes)).item()   # 0 log 0
 ''', "zero_log_zero"),
+    "precision_recall": ('''
+import torch
+def precision_recall_inline(real_features, fake_features, k=3):
+    def radii(features):
+        return torch.cdist(features, features).kthvalue(k, dim=1).values   # counts each point as its own neighbour
+    def inside(queries, centres):
+        return (torch.cdist(queries, centres) <= radii(centres)).any(dim=1)
+    precision = inside(fake_features, real_features).float().mean().item()
+    return precision, inside(real_features, fake_features).float().mean().item()
+''', "counts_itself"),
     "gradient_penalty": ('''
 import torch
 def gradient_penalty_inline(D, x_real, x_fake, generator=None):
@@ -413,6 +423,22 @@ def coverage(predicted, num_classes=10, threshold=0.01):
     seen = p[p > 0]
     return int((p >= threshold).sum()), -(seen * seen.log()).sum().item() / math.log(10)   # 10, not num_classes
 ''', "ten_classes"),
+    ("precision_recall", '''
+import torch
+def precision_recall_inline(real_features, fake_features, k=3):
+    def inside(queries, centres):
+        radii = torch.cdist(centres, centres).kthvalue(k + 1, dim=1).values
+        return (torch.cdist(queries, centres) <= radii).any(dim=1).float().mean().item()
+    return inside(real_features, fake_features), inside(fake_features, real_features)   # reals in the fake balls first
+''', "swapped"),
+    ("precision_recall", '''
+import torch
+def precision_recall_inline(real_features, fake_features, k=3):
+    def inside(queries, centres):
+        radii = torch.cdist(centres, centres).kthvalue(4, dim=1).values                  # k = 3 always
+        return (torch.cdist(queries, centres) <= radii).any(dim=1).float().mean().item()
+    return inside(fake_features, real_features), inside(real_features, fake_features)
+''', "k_fixed"),
     ("shard", '''
 import torch
 def my_shard(batch, rank, world_size):

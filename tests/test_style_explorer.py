@@ -61,9 +61,9 @@ def test_the_explorer_follows_its_sliders_truncation_and_layer_choice(G, tmp_pat
 
 def test_on_colab_the_explorer_switches_on_the_custom_widget_manager(G, tmp_path):
     """Without Colab's custom widget manager, ipywidgets 8 sliders move while the image stays the same."""
-    from _fake_colab import calls, forget_fake_colab, import_fake_colab
-
     from gan_helpers.style_explorer import StyleExplorer
+
+    from _fake_colab import calls, forget_fake_colab, import_fake_colab
 
     log = tmp_path / "colab.log"
     import_fake_colab(tmp_path / "fake")

@@ -22,7 +22,7 @@ checks a learner's notebook from outside (grading.py).
 from .adam import check_adam_step
 from .conditioning import check_D_input, check_G_input
 from .convolutions import check_conv_transpose_out, check_generator_block, check_generator_widths
-from .evaluation import check_coverage, check_frechet_distance
+from .evaluation import check_coverage, check_frechet_distance, check_precision_recall
 from .image_dataset import check_image_dataset
 from .in_training import penalty_in_fit
 from .latent_space import check_ink_direction, check_slerp
@@ -50,6 +50,7 @@ CHECKS = {
     "ink_direction": (check_ink_direction, ("ink_direction",)),
     "fid": (check_frechet_distance, ("fid_inline",)),
     "coverage": (check_coverage, ("coverage",)),
+    "precision_recall": (check_precision_recall, ("precision_recall_inline",)),
     "gradient_penalty": (check_gradient_penalty, ("gradient_penalty_inline",)),
     "power_iteration": (check_power_iteration, ("power_iteration_step",)),
     "G_input": (check_G_input, ("G_input",)),
@@ -63,8 +64,8 @@ CHECKS = {
 CHECKS = {name: (recorded(name, check), names) for name, (check, names) in CHECKS.items()}
 (check_losses, check_d_step, check_g_step, check_conv_transpose_out, check_generator_block, check_adam_step,
  check_nearest_in, check_image_dataset, check_generator_widths, check_slerp, check_ink_direction,
- check_frechet_distance, check_coverage, check_gradient_penalty, check_power_iteration, check_G_input,
- check_D_input, check_amp_d_step, check_shard, check_mapping, check_modulated_conv,
+ check_frechet_distance, check_coverage, check_precision_recall, check_gradient_penalty, check_power_iteration,
+ check_G_input, check_D_input, check_amp_d_step, check_shard, check_mapping, check_modulated_conv,
  check_truncation) = (check for check, _ in CHECKS.values())
 
 __all__ = [
@@ -72,7 +73,7 @@ __all__ = [
     "check_losses", "check_d_step", "check_g_step",
     "check_conv_transpose_out", "check_generator_block", "check_generator_widths",
     "check_adam_step", "check_nearest_in", "check_image_dataset",
-    "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage",
+    "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage", "check_precision_recall",
     "check_gradient_penalty", "check_power_iteration", "check_G_input", "check_D_input",
     "check_amp_d_step", "check_shard", "check_mapping", "check_modulated_conv", "check_truncation",
 ]

@@ -1,8 +1,10 @@
-"""Checks for chapter 06's exercises: the Fréchet distance, and class coverage.
+"""Checks for chapter 06's exercises: the Fréchet distance, class coverage, and precision and recall.
 
     check_frechet_distance(fid_inline)   fid_inline(features_a, features_b) -> float
     check_coverage(coverage)             coverage(predicted, num_classes=10, threshold=0.01)
                                          -> (classes covered, normalised entropy)
+    check_precision_recall(precision_recall_inline)
+                                         precision_recall_inline(real, fake, k=3) -> (precision, recall)
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import math
 
 import torch
 
-from ..metrics import frechet_distance, mode_coverage
+from ..metrics import frechet_distance, mode_coverage, precision_recall
 from .report import Mismatch, as_float, call, close, describe, run_check
 
 
@@ -137,3 +139,62 @@ def check_coverage(coverage):
                 "one-digit and a nearly missing digit's set (0.5%, below the 1% threshold), and for 3 classes.")
 
     return run_check("coverage", body)
+
+
+
+def _pr_slips(real: torch.Tensor, fake: torch.Tensor, k: int) -> dict[str, tuple[tuple[float, float], str]]:
+    """(precision, recall) that the usual slips give, and what each slip is."""
+    def radii(x: torch.Tensor, rank: int) -> torch.Tensor:          # (N,) distance to the rank-th value of a row
+        return torch.cdist(x, x).kthvalue(rank, dim=1).values
+
+    def inside(queries: torch.Tensor, centres: torch.Tensor, r: torch.Tensor) -> float:
+        return (torch.cdist(queries, centres) <= r).any(dim=1).double().mean().item()
+
+    right = (inside(fake, real, radii(real, k + 1)), inside(real, fake, radii(fake, k + 1)))
+    return {
+        "counts_itself": ((inside(fake, real, radii(real, k)), inside(real, fake, radii(fake, k))),
+                          f"each point's distance to itself (0) is the smallest of its row, so the k-th nearest "
+                          f"OTHER point is .kthvalue(k + 1, dim=1): here the {k + 1}th value, not the {k}th."),
+        "swapped": ((right[1], right[0]),
+                    "precision and recall are swapped: precision is the fraction of FAKES inside the real manifold "
+                    "(balls around the real features), recall the fraction of REALS inside the fake manifold."),
+        "k_fixed": ((inside(fake, real, radii(real, 4)), inside(real, fake, radii(fake, 4))),
+                    "k is an argument: use it (kthvalue(k + 1)) instead of a fixed 3."),
+    }
+
+
+def check_precision_recall(precision_recall_inline):
+    """precision_recall_inline(real, fake, k) against the package's precision_recall, on features where the usual
+    slips (a point counted as its own neighbour, precision and recall swapped, k ignored) give other answers."""
+
+    def body() -> str:
+        gen = torch.Generator().manual_seed(0)
+        real = torch.randn(400, 8, generator=gen, dtype=torch.float64)
+        fake = torch.cat([torch.randn(200, 8, generator=gen, dtype=torch.float64) * 0.6,           # a part of the data
+                          torch.randn(100, 8, generator=gen, dtype=torch.float64) + 2.5])          # and some off it
+        for k in (3, 5):
+            out = call(precision_recall_inline, real, fake, k)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise Mismatch("precision_recall_inline returned something else than (precision, recall)",
+                               expected="a tuple of 2 floats", got=describe(out), likely="return precision, recall",
+                               key="returns")
+            got = (as_float(out[0], "precision"), as_float(out[1], "recall"))
+            want = precision_recall(real, fake, k=k)
+            one_point = 1.5 / min(len(real), len(fake))                   # rounding may move one point across
+            if close(got[0], want.precision, atol=one_point) and close(got[1], want.recall, atol=one_point):
+                continue
+            key, likely = "wrong", ("precision: the fraction of fakes within radius r_k of some real feature; recall: "
+                                    "the same with the roles swapped; r_k: distance to the k-th nearest other point.")
+            for name, (values, explanation) in _pr_slips(real, fake, k).items():
+                if name == "k_fixed" and k == 3:
+                    continue
+                if close(got[0], values[0], atol=one_point) and close(got[1], values[1], atol=one_point):
+                    key, likely = name, explanation
+                    break
+            raise Mismatch(f"(precision, recall) with k={k}, 400 real and 300 fake features",
+                           expected=f"({want.precision:.4f}, {want.recall:.4f})", got=f"({got[0]:.4f}, {got[1]:.4f})",
+                           likely=likely, key=key)
+        return (f"equals the package's precision_recall for k = 3 and k = 5 ({want.precision:.3f}, {want.recall:.3f} "
+                "with k = 5) on a fake set that covers part of the real data and adds some points off it.")
+
+    return run_check("precision_recall", body)

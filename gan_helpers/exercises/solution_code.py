@@ -201,6 +201,25 @@ def coverage(predicted, num_classes=10, threshold=0.01):
     entropy = -(seen * seen.log()).sum().item() / math.log(num_classes)
     return int((p >= threshold).sum()), max(0.0, entropy)   # 0.0, not -0.0, for one class
 '''[1:-1],
+    # 06_evaluating_gans.ipynb
+    'precision_recall': r'''
+# EXERCISE precision_recall: improved precision and recall from k-nearest-neighbour balls
+import torch
+
+
+def precision_recall_inline(real_features, fake_features, k=3):
+    """Improved precision and recall of fake features (N_g, d) against real features (N_r, d), with balls that
+    reach each point's k-th nearest other point of its own set. Returns (precision, recall), two floats."""
+    def radii(features):                                        # (N,) distance to the k-th nearest other point
+        return torch.cdist(features, features).kthvalue(k + 1, dim=1).values
+
+    def inside(queries, centres):                               # (N_queries,) True where inside some ball
+        return (torch.cdist(queries, centres) <= radii(centres)).any(dim=1)
+
+    precision = inside(fake_features, real_features).float().mean().item()   # fakes in the real manifold
+    recall = inside(real_features, fake_features).float().mean().item()      # reals in the fake manifold
+    return precision, recall
+'''[1:-1],
     # 07_stable_training.ipynb
     'gradient_penalty': r'''
 # EXERCISE gradient_penalty: WGAN-GP's penalty, one eps per image, the norm over all of an image's numbers
