@@ -134,8 +134,14 @@ def ship(args) -> None:
 def setting(text: str) -> tuple[str, object]:
     """FIELD=VALUE of --set: VALUE as a Python literal (0, 1e-3, None) or else as text."""
     import ast
+    from dataclasses import fields
+
+    from gan_helpers import TrainConfig
 
     field, _, value = text.partition("=")
+    known = [f.name for f in fields(TrainConfig)]
+    if field not in known:
+        raise argparse.ArgumentTypeError(f"{field!r} is not a TrainConfig field; the fields are {', '.join(known)}")
     try:
         return field, ast.literal_eval(value)
     except (ValueError, SyntaxError):

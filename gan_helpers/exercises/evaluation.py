@@ -141,7 +141,6 @@ def check_coverage(coverage):
     return run_check("coverage", body)
 
 
-
 def _pr_slips(real: torch.Tensor, fake: torch.Tensor, k: int) -> dict[str, tuple[tuple[float, float], str]]:
     """(precision, recall) that the usual slips give, and what each slip is."""
     def radii(x: torch.Tensor, rank: int) -> torch.Tensor:          # (N,) distance to the rank-th value of a row
