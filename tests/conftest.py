@@ -69,6 +69,29 @@ def made_on(stored: str) -> str:
     return f"{stored} was made on {origin['cpu']} with torch {origin['torch']}; this machine: {this_machine()}"
 
 
+def shared_faces(pick) -> torch.Tensor:
+    """Real anime faces, uint8 (N, 3, 64, 64), decoded straight from the shared data's zip (skips the test
+    without it). The zip's .jpg names are sorted, and shuffled with seed 0 as the scripts shuffle the unzipped
+    folder; `pick(order)` chooses from that order which faces to read (for example `order[:600]`)."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    faces_zip = SHARED_DATA / "anime_faces_64.zip"
+    if not faces_zip.is_file():
+        pytest.skip(f"{faces_zip} is absent")
+    with zipfile.ZipFile(faces_zip) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
+        order = torch.randperm(len(names), generator=torch.Generator().manual_seed(0))
+        images = []
+        for i in pick(order).tolist():
+            with Image.open(io.BytesIO(zf.read(names[i]))) as img:
+                images.append(torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
+                              .view(64, 64, 3).permute(2, 0, 1))
+    return torch.stack(images)
+
+
 def write_cifar_folder(root: Path) -> Path:
     """Write the shared data's 10,000 real CIFAR-10 images (skip when absent) in the data set's own
     layout, `root/cifar-10-batches-py/data_batch_1..5`, as the official archive unpacks (readable by

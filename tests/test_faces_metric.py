@@ -1,11 +1,8 @@
 """The faces metric (faces_encoder.py, faces.py) and the feature-space metrics it uses (kid.py,
 precision_recall.py), also on MNIST. The faces tests read real faces from the shared data and skip without it."""
-import io
-import zipfile
 
 import pytest
 import torch
-from PIL import Image
 
 from gan_helpers.metrics import (
     faces_metrics,
@@ -17,9 +14,8 @@ from gan_helpers.metrics import (
 from gan_helpers.metrics.degrade import add_noise, blur, colour_shift, shuffle_patches, top_colour_clusters
 from gan_helpers.metrics.faces_encoder import WEIGHTS, embed_faces
 
-from conftest import SHARED_DATA
+from conftest import shared_faces
 
-FACES_ZIP = SHARED_DATA / "anime_faces_64.zip"
 N = 300           # faces per set: small enough for CI, large enough for the orderings below
 
 
@@ -60,17 +56,7 @@ def test_mnist_kid_and_precision_recall_on_real_and_one_digit():
 @pytest.fixture(scope="module")
 def faces() -> tuple[torch.Tensor, torch.Tensor]:
     """2 x N real faces, uint8 (N, 3, 64, 64): two disjoint sets, read straight from the course's zip."""
-    if not FACES_ZIP.is_file():
-        pytest.skip(f"{FACES_ZIP} is absent")
-    with zipfile.ZipFile(FACES_ZIP) as zf:
-        names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
-        order = torch.randperm(len(names), generator=torch.Generator().manual_seed(0))[: 2 * N]
-        images = []
-        for i in order.tolist():
-            with Image.open(io.BytesIO(zf.read(names[i]))) as img:
-                images.append(torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
-                              .view(64, 64, 3).permute(2, 0, 1))
-    images = torch.stack(images)
+    images = shared_faces(lambda order: order[: 2 * N])
     return images[:N], images[N:]
 
 

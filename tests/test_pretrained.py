@@ -7,7 +7,7 @@ from gan_helpers.checkpoint import save_generator
 from gan_helpers.presets import PRESETS
 from gan_helpers.pretrained import SHIPPED, WEIGHTS_DIR, resolve_generator, shipped_generator_path
 
-from conftest import REPO, SHARED_DATA, made_on, tiny_config, tiny_data, tiny_models
+from conftest import REPO, made_on, shared_faces, tiny_config, tiny_data, tiny_models
 
 MNIST_SHIPPED = sorted(name for name in SHIPPED if name.startswith("mnist-"))
 
@@ -63,28 +63,13 @@ def test_the_shipped_style_generator_loads_by_name_and_draws_faces_in_w():
 def test_the_shipped_style_generator_draws_what_its_file_and_the_docs_say():
     """compare_faces_cpu.py's protocol: 1,000 faces of z seed 1 against the first 1,000 of the held-out half of
     the faces shuffled with seed 0. Here the real faces are decoded from the shared data's zip."""
-    import io
-    import zipfile
-
-    from PIL import Image
-
     from gan_helpers import sample_images
     from gan_helpers.metrics import faces_metrics
 
-    faces_zip = SHARED_DATA / "anime_faces_64.zip"
-    if not faces_zip.is_file():
-        pytest.skip(f"{faces_zip} is absent")
-    with zipfile.ZipFile(faces_zip) as zf:
-        names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
-        order = torch.randperm(len(names), generator=torch.Generator().manual_seed(0))
-        held_out = []
-        for i in order[len(names) // 2:][:1000].tolist():
-            with Image.open(io.BytesIO(zf.read(names[i]))) as img:
-                held_out.append(torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
-                                .view(64, 64, 3).permute(2, 0, 1))
+    held_out = shared_faces(lambda order: order[len(order) // 2:][:1000])
     G = load_generator("anime-stylegan-32")
     stored = G.checkpoint["metrics"]
-    measured = faces_metrics(sample_images(G, sample_z(1000, G.latent_dim, seed=1)), torch.stack(held_out))
+    measured = faces_metrics(sample_images(G, sample_z(1000, G.latent_dim, seed=1)), held_out)
     assert measured["faces_fid"] == pytest.approx(stored["faces_fid"], rel=0.02), (measured, stored)
     assert measured["faces_precision"] == pytest.approx(stored["faces_precision"], abs=0.02), (measured, stored)
     assert measured["faces_recall"] == pytest.approx(stored["faces_recall"], abs=0.02), (measured, stored)
