@@ -142,22 +142,17 @@ def check_coverage(coverage):
 
 
 def _pr_slips(real: torch.Tensor, fake: torch.Tensor, k: int) -> dict[str, tuple[tuple[float, float], str]]:
-    """(precision, recall) that the usual slips give, and what each slip is."""
-    def radii(x: torch.Tensor, rank: int) -> torch.Tensor:          # (N,) distance to the rank-th value of a row
-        return torch.cdist(x, x).kthvalue(rank, dim=1).values
-
-    def inside(queries: torch.Tensor, centres: torch.Tensor, r: torch.Tensor) -> float:
-        return (torch.cdist(queries, centres) <= r).any(dim=1).double().mean().item()
-
-    right = (inside(fake, real, radii(real, k + 1)), inside(real, fake, radii(fake, k + 1)))
+    """(precision, recall) that the usual slips give, and what each slip is: each is the package's
+    precision_recall with another k, or its two numbers swapped."""
+    right, with_k_minus_1, with_3 = (precision_recall(real, fake, k=kk) for kk in (k, k - 1, 3))
     return {
-        "counts_itself": ((inside(fake, real, radii(real, k)), inside(real, fake, radii(fake, k))),
+        "counts_itself": ((with_k_minus_1.precision, with_k_minus_1.recall),   # its own 0 taken as a neighbour
                           f"each point's distance to itself (0) is the smallest of its row, so the k-th nearest "
                           f"OTHER point is .kthvalue(k + 1, dim=1): here the {k + 1}th value, not the {k}th."),
-        "swapped": ((right[1], right[0]),
+        "swapped": ((right.recall, right.precision),
                     "precision and recall are swapped: precision is the fraction of FAKES inside the real manifold "
                     "(balls around the real features), recall the fraction of REALS inside the fake manifold."),
-        "k_fixed": ((inside(fake, real, radii(real, 4)), inside(real, fake, radii(fake, 4))),
+        "k_fixed": ((with_3.precision, with_3.recall),
                     "k is an argument: use it (kthvalue(k + 1)) instead of a fixed 3."),
     }
 
