@@ -5,7 +5,8 @@
 One module per concept: data (files, MNIST, CIFAR-10, image folders, batches, stand-ins), models (MLP, DCGAN,
 normalisation, conditioning), losses, penalty (WGAN-GP, R1), augment (DiffAugment), ema (G's moving average),
 sampling (z and G(z)), step (one update), precision (mixed precision), distributed (several processes with
-torchrun), train (fit), preflight (fit's checks before it trains), checkpoint (the format), integrity (a
+torchrun), games (what a step does: noise, pix2pix, CycleGAN), train (fit), translate (images through
+a trained translator), preflight (fit's checks before it trains), checkpoint (the format), integrity (a
 checkpoint's checks before use), memory (sizes estimated before they are allocated), runlock (one run per folder),
 advice (errors in the interface's words), callbacks, live (the view while training), history, latent, metrics,
 plotting, diagram (architectures drawn), toy (the 2-D ring), widgets, summary, presets and the CLI; runs (where a
@@ -24,17 +25,18 @@ import importlib
 
 # The course's version, in this one place (pyproject.toml reads it). A new minor version when a wave of
 # chapters lands, a patch version for fixes; CHANGELOG.md says what changed. Every checkpoint records it.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # Every public name, by the module that defines it.
 _EXPORTS = {
-    "callbacks": ("RunState", "SaveSampleGrids", "TensorBoardLogger"),
+    "callbacks": ("RunState", "SaveSampleGrids", "TensorBoardLogger", "TimeBudget"),
     "checkpoint": ("CheckpointError", "list_checkpoints", "load_checkpoint", "load_generator"),
     "config": ("TrainConfig", "fast_mode"),
     "data": ("CIFAR10NotFoundError", "IDXFormatError", "ImageFolder", "MNISTNotFoundError", "TensorBatches",
              "from_unit_range", "load_cifar10", "load_image_folder", "load_mnist", "read_idx", "to_unit_range"),
     "device": ("pick_device",),
     "distributed": ("DistributedError",),
+    "games": ("CycleGame", "ImagePool", "NoiseGame", "Pix2PixGame", "cycle_loss", "fit_l1"),
     "history": ("History",),
     "latent": ("Directions", "coordinate_directions", "ganspace_directions", "interpolation_path",
                "latent_analogy", "lerp", "slerp"),
@@ -53,6 +55,7 @@ _EXPORTS = {
     "step": ("StepStats", "gan_step"),
     "summary": ("summary",),     # the function; its module is gan_helpers.summary
     "train": ("GPUMemoryError", "NonFiniteLossError", "fit"),
+    "translate": ("translate_files",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

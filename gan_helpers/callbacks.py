@@ -16,6 +16,7 @@ History. Any function works:
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from .config import TrainConfig
+from .games.game import Game
 from .history import History
 from .precision import Precision
 from .step import StepStats
@@ -40,7 +42,7 @@ class RunState:
     cfg: TrainConfig
     history: History
     device: torch.device
-    fixed_z: torch.Tensor
+    fixed_z: torch.Tensor                # what the sample grid is drawn from: fixed noise, or fixed input images
     epoch: int = 0                       # epochs finished
     step: int = 0                        # generator steps done in all
     stats: StepStats | None = None       # numbers of the last step
@@ -51,6 +53,7 @@ class RunState:
     precision: Precision | None = None   # autocast and float16's gradient scalers (cfg.precision)
     rank: int = 0                        # this process's number under torchrun (callbacks run on rank 0 only)
     world_size: int = 1                  # processes training together (1 without torchrun)
+    game: Game | None = None             # what a step does (games/; fit's default: the noise game)
 
     @property
     def G_sample(self) -> nn.Module:
@@ -79,6 +82,25 @@ class SaveSampleGrids:
     def _save(self, samples: torch.Tensor, epoch: int) -> None:
         from .plotting import save_grid
         save_grid(samples, self._path(epoch), nrow=self.nrow)
+
+
+class TimeBudget:
+    """Stop training `seconds` of wall-clock time after fit starts (checked after every step; fit then saves
+    and returns), to compare settings at equal time. `elapsed`: the seconds trained so far. Notebook 07 writes
+    it to teach it; `LiveView(time_budget=...)` shows what is left."""
+
+    def __init__(self, seconds: float):
+        if not seconds > 0:
+            raise ValueError(f"TimeBudget needs a number of seconds above 0, got {seconds}.")
+        self.seconds, self.elapsed, self._start = seconds, 0.0, None
+
+    def __call__(self, event: str, run: RunState) -> None:
+        if event == "fit_start":
+            self._start = time.perf_counter()
+        elif event == "step_end":
+            self.elapsed = time.perf_counter() - self._start
+            if self.elapsed >= self.seconds:
+                run.stop = True
 
 
 class TensorBoardLogger:

@@ -11,6 +11,7 @@ A checkpoint is one file holding plain data only (tensors, numbers, strings, lis
     G_ema             the moving average of G (with TrainConfig.ema_decay; absent without)
     opt_G, opt_D      the optimizers' state_dicts
     scalers           float16's gradient scalers {"G": ..., "D": ...} (TrainConfig.precision; absent without)
+    game              what the game keeps between steps: CycleGAN's image pools (absent for a game that keeps none)
     epoch, step       epochs finished, generator steps done in all
     batch_in_epoch    batches done in the unfinished epoch (0 at an epoch's end)
     rng               every random number generator's state now
@@ -286,6 +287,8 @@ def save_training_state(run: RunState, *, batch_in_epoch: int = 0, rng_epoch_sta
         state["G_ema"] = run.G_ema.state_dict()
     if run.precision is not None and (scalers := run.precision.state_dict()):
         state["scalers"] = scalers
+    if run.game is not None and (game := run.game.state_dict()):
+        state["game"] = game
     path = save_checkpoint(state, Path(cfg.checkpoint_dir) / checkpoint_name(run.epoch, run.step))
     prune_checkpoints(cfg.checkpoint_dir, keep=cfg.keep_checkpoints)
     run.checkpoint = str(path)
@@ -319,6 +322,8 @@ def restore_training_state(run: RunState, source: str | Path) -> Position:
             obj.load_state_dict(state[key])              # (G_ema: check_compatible made sure the config asks for it)
         if run.precision is not None:                    # float16's scales; none from another precision
             run.precision.load_state_dict(state.get("scalers"))
+        if run.game is not None:                         # CycleGAN's image pools, as they were
+            run.game.load_state_dict(state.get("game"))
         history = History.from_dict(state["history"])
     if problems := state_problems(run):                  # written before gan_helpers checked before saving
         raise _unusable(path, f"{path} cannot be trained from: {', '.join(problems)}.")

@@ -1,4 +1,5 @@
-"""The command line: `python -m gan_helpers train PRESET`, `python -m gan_helpers sample CHECKPOINT` and
+"""The command line: `python -m gan_helpers train PRESET`, `python -m gan_helpers sample CHECKPOINT`,
+`python -m gan_helpers translate CHECKPOINT IMAGE... --out FOLDER` (pix2pix, CycleGAN: translate.py) and
 `python -m gan_helpers check NOTEBOOK` (a learner's exercises, checked from outside: exercises/grading.py).
 
 Several processes train one run with `torchrun --standalone --nproc-per-node N -m gan_helpers train PRESET`
@@ -122,7 +123,7 @@ def train(args: argparse.Namespace) -> Path:
         print(f"Training {args.preset} ({preset.description}{width}) for {cfg.epochs} epochs on {where}. "
               f"Output: {out}/")
     start = time.perf_counter()
-    nrow = G.num_classes or 8                      # a conditional G's grids: one column per class
+    nrow = getattr(G, "num_classes", 0) or 8                     # a conditional G's grids: one column per class
     history = fit(G, D, data, cfg, callbacks=[SaveSampleGrids(out / "samples", nrow=nrow)],
                   resume=args.resume_from or args.resume, progress=not args.quiet)
     if not main:
@@ -131,10 +132,18 @@ def train(args: argparse.Namespace) -> Path:
     save_gif(history.samples, out / "training.gif", nrow=nrow)
     save_grid(history.samples[-1], out / "samples.png", nrow=nrow)
     print(f"Done in {time.perf_counter() - start:.0f} s. Wrote {out}/samples.png, samples/, losses.png, "
-          f"training.gif and checkpoints/. Draw new images with:\n"
-          f"  python -m gan_helpers sample {shlex.quote(str(out / 'checkpoints'))} "
-          f"--out {shlex.quote(str(out / 'new.png'))}")
+          f"training.gif and checkpoints/. {_next_command(cfg, out)}")
     return out
+
+
+def _next_command(cfg, out: Path) -> str:
+    """What to run after training: draw new images, or translate some (a translation game)."""
+    checkpoints = shlex.quote(str(out / "checkpoints"))
+    if cfg.game == "noise":
+        return f"Draw new images with:\n  python -m gan_helpers sample {checkpoints} --out " \
+               f"{shlex.quote(str(out / 'new.png'))}"
+    return f"Translate images with:\n  python -m gan_helpers translate {checkpoints} IMAGE... --out " \
+           f"{shlex.quote(str(out / 'translated'))}"
 
 
 def sample(args: argparse.Namespace) -> Path:
@@ -151,6 +160,10 @@ def sample(args: argparse.Namespace) -> Path:
     _check_image_name(args.out)
     writable_folder(Path(args.out).parent)
     G = load_generator(args.checkpoint)
+    if not hasattr(G, "latent_dim"):               # a pix2pix or CycleGAN translator: it needs images, not noise
+        raise ValueError(f"{G.checkpoint['path']} holds a {type(G).__name__}, which translates images rather than "
+                         "drawing them from noise: use `python -m gan_helpers translate "
+                         f"{shlex.quote(args.checkpoint)} IMAGE... --out FOLDER`.")
     check_fits(grid_bytes(G, args.n), what=f"A grid of --n {args.n} images",
                fix="Draw fewer (--n 64), or several grids with different --seed.")
     seed = args.seed if args.seed is not None else random.randrange(2**31)
@@ -174,6 +187,18 @@ def sample(args: argparse.Namespace) -> Path:
     print(f"Wrote {args.n} images from {G.checkpoint['path']} (epoch {G.checkpoint['epoch']}, seed {seed}{what}) "
           f"to {path}.")
     return path
+
+
+def translate(args: argparse.Namespace) -> list[Path]:
+    """Translate each IMAGE (files, or folders of them) with the checkpoint's G into --out/NAME.png."""
+    from .checkpoint import load_generator
+    from .translate import translate_files
+
+    G = load_generator(args.checkpoint)
+    paths = translate_files(G, args.images, args.out, reverse=args.reverse, sketch=args.sketch)
+    print(f"Translated {len(paths)} image{'s' * (len(paths) != 1)} with {G.checkpoint['path']} (epoch "
+          f"{G.checkpoint['epoch']}{', B -> A' if args.reverse else ''}) into {args.out}/.")
+    return paths
 
 
 def _check_image_name(out: str) -> None:
@@ -274,6 +299,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, help="default: a random seed, printed so you can repeat it")
     s.add_argument("--label", type=int, help="the class to draw (conditional generators; default: every class)")
     s.add_argument("--out", default="samples.png")
+    r = sub.add_parser("translate", help="translate image files with a trained pix2pix or CycleGAN checkpoint")
+    r.add_argument("checkpoint", help="a checkpoint file, or a folder (its newest checkpoint)")
+    r.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of them")
+    r.add_argument("--out", required=True, help="the folder the translated images are written to (NAME.png each)")
+    r.add_argument("--reverse", action="store_true", help="a CycleGAN's other direction, B -> A")
+    r.add_argument("--sketch", action="store_true", help="give G each image's line drawing (faces-pix2pix's input: "
+                   "translate photos of faces rather than drawings)")
     c = sub.add_parser("check", help="run a learner's exercise cells and their checks (exit 1 when one fails)")
     c.add_argument("notebook", help="a notebook of the course, e.g. exercises/01_mnist_mlp_gan.ipynb")
     c.add_argument("--verbose", action="store_true", help="print every check's whole verdict under the table")
@@ -296,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return check(args)
-        (train if args.command == "train" else sample)(args)
+        {"train": train, "sample": sample, "translate": translate}[args.command](args)
     except KeyboardInterrupt as stop:              # Ctrl-C (130) or SIGTERM (143): 128 + the signal's number
         print(f"\nStopped. {cli_wording(stop)}".rstrip(), file=sys.stderr)
         return 128 + getattr(stop, "signum", signal.SIGINT)

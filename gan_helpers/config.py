@@ -12,6 +12,7 @@ from .losses import loss_functions
 from .precision import check_precision
 
 FAST_ENV = "GAN_FAST"
+GAMES = ("noise", "pix2pix", "cyclegan")   # what a step does (games/: NoiseGame, Pix2PixGame, CycleGame)
 
 
 def fast_mode() -> bool:
@@ -48,6 +49,10 @@ class TrainConfig:
     `compile` runs G and D through torch.compile. Under torchrun (distributed.py) batch_size is the
     global batch, split over the processes, and `sync_batchnorm` shares BatchNorm's statistics (CUDA).
     These may change when a run is resumed.
+
+    Translation (games/, notebook 11): `game` "pix2pix" trains G(x_input) -> x_target on pairs with an
+    L1 term weighted `l1_weight`; "cyclegan" trains two Gs and two Ds on unpaired domains with the cycle
+    loss (`cycle_weight`), the identity loss (`identity_weight`) and an image history (`pool_size`).
     """
     epochs: int = 10
     batch_size: int = 64
@@ -56,7 +61,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1                        # discriminator updates per generator update (k in Algorithm 1)
-    loss: str = "bce"                       # "bce", "minimax", "hinge" or "wasserstein" (losses.LOSSES)
+    loss: str = "bce"                       # "bce", "minimax", "hinge", "wasserstein", "least-squares" (LOSSES)
     gp_weight: float = 0.0                  # lambda of the gradient penalty (WGAN-GP: 10)
     label_smoothing: float = 0.0            # one-sided: D's target for real images is 1 - label_smoothing
     ema_decay: float | None = None          # G_ema <- decay * G_ema + (1 - decay) * G each step (None: no G_ema)
@@ -74,6 +79,11 @@ class TrainConfig:
     channels_last: bool = False             # (N, H, W, C) memory format for the DCGANs' convolutions
     compile: bool = False                   # torch.compile G and D (slow first steps, faster after)
     sync_batchnorm: bool = False            # under torchrun: BatchNorm statistics over all ranks (CUDA only)
+    game: str = "noise"                     # "noise": G(z); "pix2pix", "cyclegan": translation (games/, chapter 11)
+    l1_weight: float = 100.0                # pix2pix: lambda of the L1 term (the paper's 100)
+    cycle_weight: float = 10.0              # CycleGAN: lambda of the cycle loss (the paper's 10)
+    identity_weight: float = 0.5            # CycleGAN: the identity loss, as a fraction of cycle_weight (0: none)
+    pool_size: int = 50                     # CycleGAN: G's earlier images kept for D (image_pool.py; 0: none)
 
     def __post_init__(self):
         for f in fields(self):                       # the types first: epochs=2.5 or batch_size="64" fail here
@@ -109,6 +119,21 @@ class TrainConfig:
         if self.diff_augment is not None:
             parse_policy(self.diff_augment)                                 # ValueError naming the choices
         check_precision(self.precision)
+        self._check_game()
+
+    def _check_game(self) -> None:
+        if self.game not in GAMES:
+            raise ValueError(f"TrainConfig.game must be one of {', '.join(map(repr, GAMES))}, got {self.game!r}.")
+        for name in ("l1_weight", "cycle_weight", "identity_weight", "pool_size"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be 0 or more, got {getattr(self, name)}.")
+        if self.game != "noise":
+            unsupported = [f"{name}={getattr(self, name)!r}" for name, default in (
+                ("d_steps", 1), ("gp_weight", 0.0), ("r1_gamma", 0.0), ("diff_augment", None))
+                if getattr(self, name) != default]
+            if unsupported:
+                raise ValueError(f"The {self.game} game takes one D step per G step and no penalty or augmentation: "
+                                 f"leave out {', '.join(unsupported)}.")
 
 
 _KINDS = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "True or False"}

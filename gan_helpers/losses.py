@@ -18,12 +18,17 @@ Both are computed with `binary_cross_entropy_with_logits`, which folds the sigmo
 log (log-sum-exp), so it never takes log(0) and is safe under autocast, unlike
 `Sigmoid` followed by `BCELoss`.
 
-Two other games, where D returns a score rather than a logit:
+Three other games, where D returns a score rather than a logit:
 
     hinge (Lim and Ye 2017; SNGAN, BigGAN):
         loss_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]      loss_G = -E_z[D(G(z))]
     Wasserstein (Arjovsky et al. 2017), D is then called the critic:
         loss_D = E_z[D(G(z))] - E_x[D(x)]                              loss_G = -E_z[D(G(z))]
+
+    least squares (Mao et al. 2017; CycleGAN): D regresses real images to 1 and fakes to 0
+        loss_D = 1/2 (E_x[(D(x) - 1)^2] + E_z[D(G(z))^2])            loss_G = E_z[(D(G(z)) - 1)^2]
+    A squared error keeps pulling fakes that D already calls real but that lie far from the real
+    images, where the sigmoid of BCE has gone flat; the CycleGAN paper found it steadier.
 
 -loss_D of the Wasserstein critic estimates the distance between the real and the generated
 distributions only when D is 1-Lipschitz; WGAN-GP adds a gradient penalty for that (penalty.py).
@@ -76,11 +81,23 @@ def g_loss_score(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
+def d_loss_least_squares(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """loss_D = 1/2 (E[(D(x_real) - 1)^2] + E[D(x_fake)^2]): real images regressed to 1, fakes to 0, the sum
+    halved as in the CycleGAN paper (D learns at half G's rate)."""
+    return 0.5 * ((real_scores - 1).square().mean() + fake_scores.square().mean())
+
+
+def g_loss_least_squares(fake_scores: torch.Tensor) -> torch.Tensor:
+    """loss_G = E[(D(x_fake) - 1)^2]: G pushes D's score of its images towards the real images' 1."""
+    return (fake_scores - 1).square().mean()
+
+
 LOSSES: dict[str, tuple[Callable, Callable]] = {  # name -> (d_loss_fn, g_loss_fn)
     "bce": (d_loss, g_loss),
     "minimax": (d_loss, g_loss_minimax),   # the saturating original: G's gradient vanishes when D wins
     "hinge": (d_loss_hinge, g_loss_score),
     "wasserstein": (d_loss_wasserstein, g_loss_score),
+    "least-squares": (d_loss_least_squares, g_loss_least_squares),
 }
 
 

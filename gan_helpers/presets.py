@@ -5,7 +5,7 @@ Notebooks build the same things cell by cell; a preset bundles them so that
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +14,20 @@ from torch import nn
 
 from .config import TrainConfig
 from .data import TensorBatches, default_data_root, load_cifar10, load_image_folder, load_mnist
+from .data.mnist_m import mnist_m_domains
+from .data.pairs import PairedBatches, UnpairedBatches
+from .data.sketch import sketch_pairs
 from .models import (
+    CycleDiscriminators,
+    CycleGenerators,
     DCGANDiscriminator,
     DCGANGenerator,
     MLPDiscriminator,
     MLPGenerator,
+    PatchDiscriminator,
     ResidualDiscriminator,
     StyleGenerator,
+    UNetGenerator,
 )
 
 Images = tuple[torch.Tensor, torch.Tensor | None]   # uint8 (N, C, H, W) and int64 labels (N,), or None
@@ -37,8 +44,11 @@ class Preset:
     description: str
     config: TrainConfig
     build: Callable[[int], tuple[nn.Module, nn.Module]]            # features -> (G, D)
-    load: Callable[[str | Path | None, int | None, bool], Images]   # (root, limit, progress) -> images, labels
+    load: Callable[[str | Path | None, int | None, bool], Images] | None   # (root, limit, progress) -> images, labels
     features: int = 64                                               # the DCGAN/style width (0: none)
+    # A translation preset's batches of image pairs, built instead of `load`'s TensorBatches:
+    # (root, limit, progress, batch_size, device) -> PairedBatches or UnpairedBatches
+    batches: Callable[[str | Path | None, int | None, bool, int, torch.device | str], Iterable] | None = None
 
     def models(self, features: int | None = None) -> tuple[nn.Module, nn.Module]:
         """A fresh (G, D), `features` wide (default: the preset's width; ignored by the MLP)."""
@@ -48,6 +58,8 @@ class Preset:
              root: str | Path | None = None, progress: bool = True) -> TensorBatches:
         """The preset's data set as batches for fit: the first `limit` images (default all), from `root`
         (default: the data set's usual place, see gan_helpers.data); progress: a bar while images are decoded."""
+        if self.batches is not None:                          # a translation preset: pairs of images
+            return self.batches(root, limit, progress, batch_size, device)
         images, labels = self.load(root, limit, progress)   # fit passes the labels on to conditional models only
         return TensorBatches(images, labels=labels, batch_size=batch_size, device=device)
 
@@ -85,6 +97,37 @@ def _stylegan(img_size: int) -> Callable[[int], tuple[nn.Module, nn.Module]]:
 # and an EMA of G; gamma 1 rather than StyleGAN2-ADA's rule of thumb (0.0002 * side^2 / batch * 25 ~ 1 at 64 px).
 _STYLE_CONFIG = dict(batch_size=32, lr_G=2e-3, lr_D=2e-3, beta1=0.0, beta2=0.99, r1_gamma=1.0, r1_every=4,
                      ema_decay=0.999)
+
+
+def _face_sketches(root: str | Path | None, limit: int | None, progress: bool, batch_size: int,
+                   device: torch.device | str) -> PairedBatches:
+    """The faces as pix2pix pairs: (each face's line drawing, the face) (data/sketch.py)."""
+    faces, _ = _anime_faces(root, limit, progress)
+    return PairedBatches(*sketch_pairs(faces), batch_size=batch_size, device=device)
+
+
+def _mnist_and_mnist_m(root: str | Path | None, limit: int | None, progress: bool, batch_size: int,
+                       device: torch.device | str) -> UnpairedBatches:
+    """Domain A: MNIST digits as grey RGB; domain B: other digits blended onto photos or textures (MNIST-M's
+    way, data/mnist_m.py), `limit` of each. Unpaired: no digit is in both. `background_source` says which
+    backgrounds were used ("CIFAR-10" when it is found beside MNIST, else "procedural")."""
+    digits_a, labels_a, digits_b, labels_b, source = mnist_m_domains(root=root, limit=limit and 2 * limit)
+    data = UnpairedBatches(digits_a.expand(-1, 3, -1, -1).contiguous(), digits_b, batch_size=batch_size,
+                           device=device, labels_a=labels_a, labels_b=labels_b)
+    data.background_source = source
+    return data
+
+
+def _pix2pix(features: int) -> tuple[nn.Module, nn.Module]:
+    """pix2pix at 64 px: a U-Net from a line drawing (1 channel) to a colour face, a 34x34 PatchGAN on both."""
+    return (UNetGenerator(in_channels=1, out_channels=3, img_size=64, features=features),
+            PatchDiscriminator(in_channels=1 + 3, features=features, layers=2))
+
+
+def _cyclegan(features: int) -> tuple[nn.Module, nn.Module]:
+    """CycleGAN at 28 px: ResNet generators both ways, 16x16 PatchGANs (layers=1: 28 px digits are small)."""
+    return (CycleGenerators(channels_a=3, channels_b=3, features=features, blocks=6),
+            CycleDiscriminators(channels_a=3, channels_b=3, features=features, layers=1))
 
 
 def _mnist_mlp(features: int) -> tuple[nn.Module, nn.Module]:
@@ -139,6 +182,19 @@ PRESETS = {
         description="anime-stylegan at 32x32 (the faces downsized): about 1/3 of the compute, for a CPU",
         build=_stylegan(32), load=_anime_faces_at(32), features=16,
         config=TrainConfig(epochs=25, **_STYLE_CONFIG),
+    ),
+    "faces-pix2pix": Preset(
+        description="pix2pix (notebook 11): a U-Net draws the colour face from its line drawing (XDoG), a 34x34 "
+                    "PatchGAN judges (drawing, face) pairs, loss BCE + 100 L1; --data FOLDER of faces",
+        build=_pix2pix, load=None, batches=_face_sketches, features=64,
+        config=TrainConfig(epochs=10, batch_size=16, game="pix2pix", l1_weight=100.0),
+    ),
+    "mnist-cyclegan": Preset(
+        description="CycleGAN (notebook 11): MNIST <-> MNIST-M-style digits (other digits blended onto CIFAR-10 "
+                    "photos, or textures without them), unpaired; least squares, cycle 10, identity 0.5, pool 50",
+        build=_cyclegan, load=None, batches=_mnist_and_mnist_m, features=32,
+        config=TrainConfig(epochs=5, batch_size=16, game="cyclegan", loss="least-squares", cycle_weight=10.0,
+                           identity_weight=0.5, pool_size=50),
     ),
     "mnist-wgan-gp": Preset(
         description="WGAN-GP on MNIST (notebook 07): the DCGAN of mnist-dcgan, a LayerNorm critic, 5 critic "

@@ -14,6 +14,7 @@ Two change how it is computed, not what: `precision` (precision.py, mixed precis
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -46,6 +47,20 @@ def _unchanged(x: torch.Tensor) -> torch.Tensor:
 
 def _call(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
     return model(x) if labels is None else model(x, labels)
+
+
+@contextlib.contextmanager
+def frozen_weights(D: nn.Module):
+    """Inside the block D's weights ask for no gradient: G's loss flows back through D into G, but the
+    work of computing d loss_G / d D's weights, which G's update throws away, is skipped. Restored after."""
+    trainable = [p for p in D.parameters() if p.requires_grad]
+    for p in trainable:
+        p.requires_grad_(False)
+    try:
+        yield D
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
 
 
 def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
@@ -94,18 +109,16 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
         amp.step(loss_D, opt_D, "D")                    # backward and opt_D.step()
 
     D_alone = unwrap(D)                                 # no DDP: D's weights are not updated now
-    trainable_D = [p for p in D_alone.parameters() if p.requires_grad]
-    for p in trainable_D:                               # gradients flow through D into G,
-        p.requires_grad_(False)                         # but D's own weights need none now
-    try:
-        with amp.autocast():                            # D has just been updated: ask it again
-            loss_G = g_loss_fn(_call(D_alone, seen(x_fake), y).float())
-        amp.step(loss_G, opt_G, "G")
-    finally:
-        for p in trainable_D:
-            p.requires_grad_(True)
+    with frozen_weights(D_alone), amp.autocast():       # D has just been updated: ask it again
+        loss_G = g_loss_fn(_call(D_alone, seen(x_fake), y).float())
+    amp.step(loss_G, opt_G, "G")
 
-    with torch.no_grad():                               # one transfer for all four numbers
-        numbers = torch.stack([loss_D, loss_G, torch.sigmoid(real_logits).mean(),
-                               torch.sigmoid(fake_logits).mean()]).tolist()
-    return StepStats(*numbers)
+    return step_stats(loss_D, loss_G, real_logits, fake_logits)
+
+
+@torch.no_grad()
+def step_stats(loss_D: torch.Tensor, loss_G: torch.Tensor, real_logits: torch.Tensor,
+               fake_logits: torch.Tensor) -> StepStats:
+    """A step's StepStats from its losses and D's outputs on the real and the fake images, in one transfer."""
+    return StepStats(*torch.stack([loss_D.float(), loss_G.float(), torch.sigmoid(real_logits.float()).mean(),
+                                   torch.sigmoid(fake_logits.float()).mean()]).tolist())

@@ -4,6 +4,9 @@ Read it as Algorithm 1 of Goodfellow et al. (2014) with the plumbing named: for 
 for every batch of real images, `gan_step` (step.py) updates D, then G; around that, fit keeps
 the record (History), draws the fixed-noise samples at each epoch's end, lets callbacks watch,
 and saves a checkpoint (checkpoint.py) so that a stopped run can go on exactly where it was.
+The step is the game's (games/, TrainConfig.game): gan_step for G(z) against D, or a translation
+game's (pix2pix, CycleGAN), whose batches are pairs of images and whose grid shows G's outputs
+for fixed input images. Everything around the step is the same for every game.
 """
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .advice import advise
-from .augment import diff_augment
 from .callbacks import RunState
 from .checkpoint import (
     Position,
@@ -38,8 +40,8 @@ from .config import TrainConfig
 from .device import pick_device
 from .distributed import Ranks, Shard
 from .ema import ema_copy, ema_decay_at, update_ema
+from .games import make_game
 from .history import History
-from .losses import loss_functions
 from .precision import Precision
 from .preflight import (
     batch_size_message,
@@ -52,8 +54,8 @@ from .preflight import (
     too_few_batches,
 )
 from .runlock import RunLock
-from .sampling import sample_images, sample_z
-from .step import StepStats, gan_step
+from .sampling import sample_images
+from .step import StepStats
 
 # How gloo and NCCL say that the other end of an exchange went away (a rank died)
 _TRANSPORT = re.compile(r"Connection closed by peer|Connection reset by peer|Broken pipe|NCCL communicator|"
@@ -73,7 +75,8 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
 
     data:     any iterable of batches of `cfg.batch_size` images, re-iterated every epoch: a
               `TensorBatches`, or a `DataLoader` yielding images or (images, labels), images
-              scaled to [-1, 1]. A conditional G and D (num_classes > 0) need the labels.
+              scaled to [-1, 1]. A conditional G and D (num_classes > 0) need the labels. The
+              translation games (cfg.game) take `PairedBatches` or `UnpairedBatches`.
     opt_G/D:  default Adam(lr_G / lr_D, betas=(beta1, beta2)) from cfg.
     callbacks: functions called as callback(event, run) (callbacks.py), or one such function.
     resume:   True continues from the newest checkpoint in cfg.checkpoint_dir, a path from
@@ -96,6 +99,8 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     last checkpoint kept. What can be checked before training is (preflight.py).
     """
     conditional = check_models(G, D, cfg)
+    game = make_game(cfg)                             # what a step does: games/ (G(z) against D, or translation)
+    game.check(G, D)
     callbacks = callback_list(callbacks)
     device = pick_device(cfg.device)
     check_device_options(cfg, device)
@@ -103,13 +108,15 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
     with Ranks(device, batch_size=cfg.batch_size) as ranks, \
             RunLock(cfg.checkpoint_dir if ranks.main else None) as lock:
         check_start(data, cfg, resume)            # (rank 0 alone holds the folder's lock and writes there)
+        if game.pairs and ranks.world_size > 1:
+            raise ValueError(f"The {cfg.game} game trains in one process: torchrun is for the noise game.")
         G.to(device), D.to(device)
         _fast_paths(G, D, cfg, device)
         betas = (cfg.beta1, cfg.beta2)
         run = RunState(G=G, D=D, cfg=cfg, history=History(), device=device,
                        opt_G=opt_G or adam(G.parameters(), lr=cfg.lr_G, betas=betas, device=device),
                        opt_D=opt_D or adam(D.parameters(), lr=cfg.lr_D, betas=betas, device=device),
-                       fixed_z=sample_z(cfg.n_samples, G.latent_dim, seed=cfg.seed, device=device),
+                       fixed_z=game.fixed_input(G, data, cfg.n_samples, device), game=game,
                        G_ema=ema_copy(G) if cfg.ema_decay else None, precision=precision,
                        rank=ranks.rank, world_size=ranks.world_size)
         if resume:
@@ -119,22 +126,18 @@ def fit(G: nn.Module, D: nn.Module, data: Iterable, cfg: TrainConfig, *,
             position = Position()
         check_batches(data, cfg)
         G_train, D_train = _for_training(G, cfg, ranks), _for_training(D, cfg, ranks)
-        d_loss_fn, g_loss_fn = loss_functions(cfg.loss, label_smoothing=cfg.label_smoothing)
-        augment = None if cfg.diff_augment is None else (lambda x: diff_augment(x, cfg.diff_augment))
         callbacks = callbacks if ranks.main else []       # rank 0 alone watches, draws and writes
         _notify(callbacks, "fit_start", run)
 
         with _DeferredInterrupt() as interrupt, _ended_by_another_rank(ranks), _out_of_memory(run):
             first = True                                  # the first batch of this call is checked (check_images)
             while run.epoch < cfg.epochs and not run.stop:
-                epoch = _Epoch(data, run, position, conditional, ranks.shard, check=first)
+                epoch = _Epoch(data, run, position, conditional, ranks.shard, check=first, pairs=game.pairs)
                 first = False
                 with _progress_bar(run, epoch, enabled=progress and ranks.main) as bar:
                     for x_real, labels in epoch.batches:      # Algorithm 1: k D updates, then one G update
-                        stats = gan_step(G_train, D_train, run.opt_G, run.opt_D, x_real, labels=labels,
-                                         d_loss_fn=d_loss_fn, g_loss_fn=g_loss_fn, gp_weight=cfg.gp_weight,
-                                         r1_weight=_r1_weight(run), augment=augment, precision=run.precision,
-                                         shard=ranks.shard)
+                        stats = game.step(G_train, D_train, run.opt_G, run.opt_D, x_real, labels=labels,
+                                          r1_weight=_r1_weight(run), precision=run.precision, shard=ranks.shard)
                         run.stats = StepStats(*ranks.mean(list(stats)))   # over all ranks: the global batch's
                         if run.G_ema is not None:             # then average G's new weights into G_ema
                             update_ema(run.G_ema, G, decay=ema_decay_at(run.step, cfg.ema_decay, warmup=cfg.ema_warmup))
@@ -254,17 +257,17 @@ class _Epoch:
     the random numbers saved at its start and skips the batches already done."""
 
     def __init__(self, data: Iterable, run: RunState, position: Position, conditional: bool, shard: Shard, *,
-                 check: bool = False):
+                 check: bool = False, pairs: bool = False):
         self.done, self.start = position.batch_in_epoch, time.perf_counter()
         self.total = _steps_per_epoch(data, run.cfg)
         cfg = run.cfg
         if not self.done:
             self.rng_start = rng_state()
-            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check, pairs=pairs)
         else:                                            # replay the epoch's shuffle, skip what was done
             now, self.rng_start = rng_state(), position.rng_epoch_start
             set_rng_state(self.rng_start)
-            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check)
+            batches = _real_batches(iter(data), cfg, run.device, conditional, shard, check=check, pairs=pairs)
             for skipped in range(self.done):
                 if next(batches, None) is None:
                     raise ValueError(f"The checkpoint stopped after {self.done} steps of epoch {run.epoch + 1}, but "
@@ -279,10 +282,14 @@ class _Epoch:
 
 
 def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, conditional: bool,
-                  shard: Shard, *, check: bool = False) -> Iterator:
+                  shard: Shard, *, check: bool = False, pairs: bool = False) -> Iterator:
     """(x_real, labels) on `device` per step: one batch each (d_steps == 1) or lists of d_steps batches;
     under torchrun, this rank's part of each (shard). labels is None unless the models are conditional.
-    check: look at the first batch's images (check_images)."""
+    check: look at the first batch's images (check_images). pairs: every batch is two batches of images,
+    (x_a, x_b), and x_real is that pair (a translation game)."""
+    if pairs:
+        yield from _image_pairs(batches, cfg, device, check=check)
+        return
     memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
     group, first = [], True
     for batch in batches:
@@ -302,6 +309,22 @@ def _real_batches(batches: Iterator, cfg: TrainConfig, device: torch.device, con
             xs, ys = zip(*group, strict=True)
             yield (xs[0], ys[0]) if cfg.d_steps == 1 else (list(xs), None if ys[0] is None else list(ys))
             group = []
+
+
+def _image_pairs(batches: Iterator, cfg: TrainConfig, device: torch.device, *, check: bool = False) -> Iterator:
+    """((x_a, x_b), None) on `device` per step, from batches of two images per example (PairedBatches,
+    UnpairedBatches). check: look at the first pair's images (check_images)."""
+    memory_format = torch.channels_last if cfg.channels_last else torch.preserve_format
+    for i, batch in enumerate(batches):
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise ValueError(f"The {cfg.game} game trains on pairs of image batches, (x_a, x_b), but the data gives "
+                             f"{type(batch).__name__}s: use PairedBatches (pix2pix) or UnpairedBatches (cyclegan).")
+        if i == 0:
+            if len(batch[0]) != cfg.batch_size:
+                raise ValueError(batch_size_message(len(batch[0]), cfg.batch_size))
+            if check:
+                check_images(batch[0]), check_images(batch[1])
+        yield tuple(x.to(device, non_blocking=True, memory_format=memory_format) for x in batch), None
 
 
 def _steps_per_epoch(data: Iterable, cfg: TrainConfig) -> int | None:

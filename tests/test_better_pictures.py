@@ -113,7 +113,7 @@ def test_a_run_without_ema_keeps_none_and_old_checkpoints_have_none(mnist_small,
 def test_fit_shows_D_only_augmented_images_with_the_configured_policy(mnist_small, monkeypatch):
     """Every image D is given inside fit (real and fake, in D's and G's updates) is an output of DiffAugment,
     called with cfg.diff_augment's policy; and every real image D sees has its cut-out square."""
-    import gan_helpers.train as train_module
+    import gan_helpers.games.noise as noise_game  # the noise game's step augments (games/noise.py)
     from gan_helpers.augment import diff_augment
     policies, outputs = [], []
 
@@ -121,7 +121,7 @@ def test_fit_shows_D_only_augmented_images_with_the_configured_policy(mnist_smal
         policies.append(policy)
         outputs.append(diff_augment(x, policy))
         return outputs[-1]
-    monkeypatch.setattr(train_module, "diff_augment", recording_augment)
+    monkeypatch.setattr(noise_game, "diff_augment", recording_augment)
     cfg = tiny_config(epochs=1, max_steps_per_epoch=3, diff_augment="translation,cutout")
     G, D = tiny_models()
     shown = []
@@ -137,8 +137,8 @@ def test_fit_shows_D_only_augmented_images_with_the_configured_policy(mnist_smal
 def test_fit_applies_r1_on_exactly_every_nth_step_with_weight_gamma_over_2_times_n(mnist_small, monkeypatch):
     """Lazy R1 (StyleGAN2): on steps 0, N, 2N, ... (counted from 0) the D loss gets gamma / 2 * N * R1,
     on the others nothing, and no R1 is computed there."""
+    import gan_helpers.games.noise as noise_game  # fit's step: the noise game's gan_step
     import gan_helpers.step as step_module
-    import gan_helpers.train as train_module
     from gan_helpers.penalty import r1_penalty
     calls, weights_given = [], []
 
@@ -149,9 +149,9 @@ def test_fit_applies_r1_on_exactly_every_nth_step_with_weight_gamma_over_2_times
     def recording_step(*args, r1_weight, **kwargs):
         weights_given.append(r1_weight)
         return gan_step(*args, r1_weight=r1_weight, **kwargs)
-    gan_step = train_module.gan_step
+    gan_step = noise_game.gan_step
     monkeypatch.setattr(step_module, "r1_penalty", recording_r1)
-    monkeypatch.setattr(train_module, "gan_step", recording_step)
+    monkeypatch.setattr(noise_game, "gan_step", recording_step)
     run_state = None
 
     def remember(event, run):

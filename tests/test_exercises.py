@@ -275,6 +275,37 @@ def my_truncate(w, w_avg, psi):
 def my_shard(batch, rank, world_size):
     return batch[rank::world_size]                  # every N-th row: not the block fit gives a rank
 ''', "interleaved"),
+    "receptive_field": ('''
+def receptive_field(layers):
+    r = 1
+    for k, s in layers:                             # from the input, not back from the output
+        r = (r - 1) * s + k
+    return r
+''', "from_input"),
+    "patch_discriminator": ('''
+from torch import nn
+def patch_discriminator(in_channels, features, layers):
+    blocks = [nn.Conv2d(in_channels, features, 4, 2, 1), nn.LeakyReLU(0.2)]
+    width = features
+    for n in range(1, layers + 2):                  # stride 2 in the last two convs too
+        wider = features * min(2 ** n, 8)
+        blocks += [nn.Conv2d(width, wider, 4, 2, 1), nn.BatchNorm2d(wider), nn.LeakyReLU(0.2)]
+        width = wider
+    return nn.Sequential(*blocks[:-3], nn.Conv2d(blocks[-3].in_channels, 1, 4, 2, 1))   # 1 channel, logits
+''', "stride_at_end"),
+    "cycle_loss": ('''
+import torch.nn.functional as F
+def cycle_loss(G_AB, G_BA, x_a, x_b):
+    return F.mse_loss(G_BA(G_AB(x_a)), x_a) + F.mse_loss(G_AB(G_BA(x_b)), x_b)   # L2, not L1
+''', "l2"),
+    "image_pool": ('''
+class ImagePool:
+    def __init__(self, size):
+        self.size, self.images = size, []
+    def __call__(self, images):
+        self.images = (self.images + [x.detach().clone() for x in images])[-self.size:]   # stored, never shown
+        return images
+''', "never_old"),
 }
 
 

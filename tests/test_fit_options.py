@@ -90,8 +90,8 @@ def test_batchnorm_critic_with_gradient_penalty_is_refused(mnist_labelled):
 def test_wasserstein_without_a_lipschitz_constraint_is_refused():
     with pytest.raises(ValueError, match="gp_weight"):
         tiny_config(loss="wasserstein")
-    with pytest.raises(ValueError, match="bce, minimax, hinge, wasserstein"):
-        tiny_config(loss="least-squares")
+    with pytest.raises(ValueError, match="bce, minimax, hinge, wasserstein, least-squares"):
+        tiny_config(loss="relativistic")
 
 
 def test_conditional_fit_draws_every_class_in_its_samples(mnist_labelled):

@@ -28,6 +28,7 @@ from .in_training import penalty_in_fit
 from .latent_space import check_ink_direction, check_slerp
 from .mixed_precision import check_amp_d_step
 from .nearest import check_nearest_in
+from .patchgan import check_patch_discriminator, check_receptive_field
 from .progress import progress, recorded, yours_or_package
 from .report import CheckResult
 from .sharding import check_shard
@@ -35,6 +36,7 @@ from .solutions import solution
 from .stability import check_gradient_penalty, check_power_iteration
 from .style import check_mapping, check_modulated_conv, check_truncation
 from .training_step import check_d_step, check_g_step, check_losses
+from .translation import check_cycle_loss, check_image_pool
 
 CHECKS = {
     "losses": (check_losses, ("d_loss_from_logits", "g_loss_from_logits")),
@@ -60,13 +62,18 @@ CHECKS = {
     "mapping": (check_mapping, ("map_z",)),
     "modulated_conv": (check_modulated_conv, ("modulated_conv",)),
     "truncation": (check_truncation, ("my_truncate",)),
+    "receptive_field": (check_receptive_field, ("receptive_field",)),
+    "patch_discriminator": (check_patch_discriminator, ("patch_discriminator",)),
+    "cycle_loss": (check_cycle_loss, ("cycle_loss",)),
+    "image_pool": (check_image_pool, ("ImagePool",)),
 }
 CHECKS = {name: (recorded(name, check), names) for name, (check, names) in CHECKS.items()}
 (check_losses, check_d_step, check_g_step, check_conv_transpose_out, check_generator_block, check_adam_step,
  check_nearest_in, check_image_dataset, check_generator_widths, check_slerp, check_ink_direction,
  check_frechet_distance, check_coverage, check_precision_recall, check_gradient_penalty, check_power_iteration,
  check_G_input, check_D_input, check_amp_d_step, check_shard, check_mapping, check_modulated_conv,
- check_truncation) = (check for check, _ in CHECKS.values())
+ check_truncation, check_receptive_field, check_patch_discriminator, check_cycle_loss,
+ check_image_pool) = (check for check, _ in CHECKS.values())
 
 __all__ = [
     "CHECKS", "CheckResult", "penalty_in_fit", "progress", "solution", "yours_or_package",
@@ -76,4 +83,5 @@ __all__ = [
     "check_slerp", "check_ink_direction", "check_frechet_distance", "check_coverage", "check_precision_recall",
     "check_gradient_penalty", "check_power_iteration", "check_G_input", "check_D_input",
     "check_amp_d_step", "check_shard", "check_mapping", "check_modulated_conv", "check_truncation",
+    "check_receptive_field", "check_patch_discriminator", "check_cycle_loss", "check_image_pool",
 ]

@@ -346,4 +346,83 @@ def my_truncate(w, w_avg, psi):
     """w (B, w_dim) moved towards w_avg (w_dim,): w_avg + psi (w - w_avg); psi = 1 leaves w unchanged."""
     return w_avg + psi * (w - w_avg)
 '''[1:-1],
+    # 11_image_translation.ipynb
+    'receptive_field': r'''
+# EXERCISE receptive_field: how many input pixels one output unit sees
+def receptive_field(layers):
+    """layers: [(kernel, stride), ...] from the input to the output. Returns the side of the square of input
+    pixels that one unit of the last layer sees (an int)."""
+    r = 1                                  # one unit of the output
+    for kernel, stride in reversed(layers):
+        r = (r - 1) * stride + kernel      # r neighbouring units, stride apart, each seeing kernel pixels
+    return r
+'''[1:-1],
+    # 11_image_translation.ipynb
+    'patch_discriminator': r'''
+# EXERCISE patch_discriminator: pix2pix's PatchGAN D
+from torch import nn  # noqa: F811 - also imported by the set-up cell; each exercise cell stands alone
+
+
+def patch_discriminator(in_channels, features, layers):
+    """pix2pix's PatchGAN: (B, in_channels, H, W) -> (B, 1, H', W'), one logit per patch. An nn.Sequential of
+    Conv2d(4, stride 2, padding 1) + LeakyReLU(0.2) (no norm); then layers - 1 times Conv2d(4, 2, 1) + BatchNorm2d
+    + LeakyReLU(0.2), the width doubling each time (at most 8 * features); then Conv2d(4, 1, 1) (the width doubled
+    once more, at most 8 * features) + BatchNorm2d + LeakyReLU(0.2); then Conv2d(4, 1, 1) to 1 channel: logits."""
+    blocks = [nn.Conv2d(in_channels, features, 4, 2, 1), nn.LeakyReLU(0.2)]   # (B, features, H/2, W/2), no norm
+    width = features
+    for n in range(1, layers):                                                # halves H and W each time
+        wider = features * min(2 ** n, 8)
+        blocks += [nn.Conv2d(width, wider, 4, 2, 1), nn.BatchNorm2d(wider), nn.LeakyReLU(0.2)]
+        width = wider
+    wider = features * min(2 ** layers, 8)
+    blocks += [nn.Conv2d(width, wider, 4, 1, 1), nn.BatchNorm2d(wider), nn.LeakyReLU(0.2)]   # side - 1
+    blocks += [nn.Conv2d(wider, 1, 4, 1, 1)]                                  # (B, 1, H', W'): logits, side - 1
+    return nn.Sequential(*blocks)
+'''[1:-1],
+    # 11_image_translation.ipynb
+    'cycle_loss': r'''
+# EXERCISE cycle_loss: there and back again
+import torch.nn.functional as F
+
+
+def cycle_loss(G_AB, G_BA, x_a, x_b):
+    """The cycle-consistency loss (Zhu et al. 2017, eq. 2): the mean absolute error of A -> B -> A against x_a,
+    plus that of B -> A -> B against x_b. x_a (B, C_a, H, W), x_b (B, C_b, H, W). Returns a tensor with one number
+    that trains both generators."""
+    back_a = G_BA(G_AB(x_a))       # A -> B -> A, like x_a
+    back_b = G_AB(G_BA(x_b))       # B -> A -> B, like x_b
+    return F.l1_loss(back_a, x_a) + F.l1_loss(back_b, x_b)
+'''[1:-1],
+    # 11_image_translation.ipynb
+    'image_pool': r'''
+# EXERCISE image_pool: D sees a history of G's fakes
+import torch
+
+
+class ImagePool:
+    """A buffer of up to `size` earlier fakes (Shrivastava et al. 2017). pool(images) returns a batch of the same
+    shape: while the pool is not full, each image is stored and returned; once it is full, each image is, with
+    probability 1/2, swapped for a random stored one (which it replaces in the pool), else returned as it is.
+    size 0: the images pass through. Stored images are detached copies."""
+
+    def __init__(self, size):
+        self.size = size
+        self.images = []
+
+    def __call__(self, images):
+        if self.size == 0:
+            return images
+        out = []
+        for image in images:                                # (C, H, W), one at a time
+            if len(self.images) < self.size:                # filling up: store it and return it
+                self.images.append(image.detach().clone())
+                out.append(image)
+            elif torch.rand(1).item() < 0.5:                # swap: an old fake out, this one in its place
+                i = torch.randint(self.size, (1,)).item()
+                out.append(self.images[i])
+                self.images[i] = image.detach().clone()
+            else:
+                out.append(image)
+        return torch.stack(out)                             # (B, C, H, W), like images
+'''[1:-1],
 }

@@ -9,6 +9,7 @@ Inception FID for photos, and a `fit` callback that records them into the Histor
     faces_encoder.py      FacesEncoder, its shipped weights (self-supervised on the anime faces), embed_faces
     faces.py              faces_metrics: FID, KID, precision/recall of faces in the encoder's features
     coverage.py           mode_coverage: class histogram, classes with >= 1%, normalised entropy
+    sharpness.py          laplacian_energy, sharpness_ratio: how much fine detail images have (blur lowers it)
     inception.py          inception_fid, InceptionFID: the standard FID Inception-v3 (needs torch-fidelity
                           and its weights file; a clear error says how to provide it offline)
     callback.py           MetricsCallback(every=N): the metrics of G's samples every N epochs
@@ -40,13 +41,14 @@ from .mnist import (
 )
 from .mnist_classifier import ClassifierWeightsError, MNISTClassifier, classify, load_mnist_classifier
 from .precision_recall import PrecisionRecall, precision_recall
+from .sharpness import laplacian_energy, sharpness_ratio
 
 __all__ = [
     "MetricsCallback", "ModeCoverage", "mode_coverage",
     "FeatureStats", "feature_stats", "frechet_distance", "gaussian_frechet_distance",
     "InceptionFeatures", "InceptionFID", "InceptionWeightsError", "find_inception_weights", "inception_features",
     "inception_fid",
-    "KID", "kernel_inception_distance", "PrecisionRecall", "precision_recall",
+    "KID", "kernel_inception_distance", "PrecisionRecall", "precision_recall", "laplacian_energy", "sharpness_ratio",
     "faces_metrics", "FacesEncoder", "FacesEncoderWeightsError", "embed_faces", "load_faces_encoder",
     "mnist_kid", "mnist_precision_recall",
     "classify_mnist", "mnist_fid", "mnist_metrics", "mnist_mode_coverage", "mnist_reference_stats",

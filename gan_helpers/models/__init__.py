@@ -7,16 +7,22 @@ import inspect
 from torch import nn
 
 from .conditioning import balanced_labels, one_hot_labels
+from .cycle import CycleDiscriminators, CycleGenerators
 from .dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_init
 from .mapping import MappingNetwork, truncate
 from .mlp import MLPDiscriminator, MLPGenerator
 from .modulated_conv import ModulatedConv2d, modulated_conv2d
 from .normalization import NORMS, add_spectral_norm, norm_layer
+from .patchgan import PatchDiscriminator, receptive_field
 from .residual_d import ResidualDiscriminator, minibatch_stddev
+from .resnet_g import ResnetGenerator
 from .stylegan import StyleGenerator
+from .unet import UNetGenerator
 
 MODELS = {cls.__name__: cls for cls in (MLPGenerator, MLPDiscriminator, DCGANGenerator, DCGANDiscriminator,
-                                         StyleGenerator, ResidualDiscriminator)}
+                                         StyleGenerator, ResidualDiscriminator, UNetGenerator,
+                                         PatchDiscriminator, ResnetGenerator, CycleGenerators,
+                                         CycleDiscriminators)}
 
 
 def model_spec(model: nn.Module) -> dict:
@@ -44,4 +50,5 @@ def build_model(spec: dict) -> nn.Module:
 __all__ = ["MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "dcgan_init", "MODELS",
            "model_spec", "full_hparams", "build_model", "NORMS", "norm_layer", "add_spectral_norm", "one_hot_labels",
            "balanced_labels", "StyleGenerator", "ResidualDiscriminator", "MappingNetwork", "truncate",
-           "ModulatedConv2d", "modulated_conv2d", "minibatch_stddev"]
+           "ModulatedConv2d", "modulated_conv2d", "minibatch_stddev", "UNetGenerator", "PatchDiscriminator",
+           "receptive_field", "ResnetGenerator", "CycleGenerators", "CycleDiscriminators"]
