@@ -82,12 +82,15 @@ def translate_files(G: nn.Module, sources: Sequence[str | Path], out: str | Path
 
 
 def _save_png(image: torch.Tensor, path: Path) -> Path:
-    """uint8 (C, H, W) as a PNG file: grey for one channel, RGB for three."""
+    """uint8 (C, H, W) as a PNG file, grey for one channel, RGB for three; written atomically (a stopped run
+    leaves the file as it was, never half of it)."""
     from PIL import Image
 
+    from .data.files import atomic_write
+
     pixels = image.permute(1, 2, 0).numpy()
-    Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels).save(path, format="PNG")
-    return path
+    picture = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+    return atomic_write(path, lambda f: picture.save(f, format="PNG"))
 
 
 def _where(G: nn.Module) -> str:
