@@ -52,9 +52,10 @@ def receptive_field(layers: Sequence[tuple[int, int]]) -> int:
 
 class PatchDiscriminator(nn.Module):
     """Map images (B, in_channels, S, S) to a grid of logits (B, 1, h, w), one per overlapping patch of
-    side `receptive_field` (see the module doc; h = S / 2^layers - 2)."""
+    side `receptive_field` (see the module doc; h = S / 2^layers - 2). in_channels: 3 for one colour image
+    (CycleGAN's D); for pix2pix's, the input's and the output's channels together (1 + 3 for faces-pix2pix)."""
 
-    def __init__(self, *, in_channels: int, features: int = 64, layers: int = 2, norm: str = "batch"):
+    def __init__(self, *, in_channels: int = 3, features: int = 64, layers: int = 2, norm: str = "batch"):
         super().__init__()
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}.")
