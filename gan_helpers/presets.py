@@ -111,9 +111,9 @@ def _mnist_and_mnist_m(root: str | Path | None, limit: int | None, progress: boo
     """Domain A: MNIST digits as grey RGB; domain B: other digits blended onto photos or textures (MNIST-M's
     way, data/mnist_m.py), `limit` of each. Unpaired: no digit is in both. `background_source` says which
     backgrounds were used ("CIFAR-10" when it is found beside MNIST, else "procedural")."""
-    digits_a, labels_a, digits_b, labels_b, source = mnist_m_domains(root=root, limit=limit and 2 * limit)
-    data = UnpairedBatches(digits_a.expand(-1, 3, -1, -1).contiguous(), digits_b, batch_size=batch_size,
-                           device=device, labels_a=labels_a, labels_b=labels_b)
+    digits_a, labels_a, digits_b, labels_b, source = mnist_m_domains(root=root, limit=limit and 2 * limit, rgb=True)
+    data = UnpairedBatches(digits_a, digits_b, batch_size=batch_size, device=device, labels_a=labels_a,
+                           labels_b=labels_b)
     data.background_source = source
     return data
 

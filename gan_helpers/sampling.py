@@ -89,7 +89,8 @@ def draw_samples(G: nn.Module, z: torch.Tensor, *, labels: Labels = None) -> tor
 
 
 def sample_images(G: nn.Module, z: torch.Tensor, *, labels: Labels = None, batch_size: int = 500) -> torch.Tensor:
-    """draw_samples over many z, `batch_size` at a time (memory stays small), as uint8 images on the CPU."""
+    """draw_samples over many z, `batch_size` at a time (memory stays small), as uint8 images on the CPU.
+    For a translator (pix2pix's U-Net, a CycleGAN) z is its input images in [-1, 1] (to_unit_range(x))."""
     chosen = class_labels(G, len(z), labels)
     parts = [None] * len(z.split(batch_size)) if chosen is None else chosen.split(batch_size)
     return torch.cat([draw_samples(G, chunk, labels=y) for chunk, y in zip(z.split(batch_size), parts, strict=True)])

@@ -4,12 +4,16 @@ MNIST <-> MNIST-M-style digits read back by the course's MNIST classifier.
     python scripts/compare_translation_cpu.py train pix2pix --data FACES --minutes 10 --out runs/tr-pix2pix &
     python scripts/compare_translation_cpu.py train l1 --data FACES --minutes 10 --out runs/tr-l1 &
     python scripts/compare_translation_cpu.py evaluate-faces runs/tr-pix2pix runs/tr-l1 --data FACES --out docs/
-    python scripts/compare_translation_cpu.py train cyclegan --cifar CIFAR_ROOT --minutes 15 --out runs/tr-cycle
-    python scripts/compare_translation_cpu.py evaluate-digits runs/tr-cycle --cifar CIFAR_ROOT --out docs/
+    python scripts/compare_translation_cpu.py train cyclegan --data DATA_ROOT --minutes 15 --out runs/tr-cycle
+    python scripts/compare_translation_cpu.py evaluate-digits runs/tr-cycle --data DATA_ROOT --out docs/
+
+FACES: the anime faces' folder. DATA_ROOT: a data folder as GAN_DATA_DIR names one, holding MNIST/ and, for
+photographs behind the digits, cifar-10-batches-py/ (without it, procedural textures).
 
 Start the two face trainings at the same time (one thread each), so that they share the machine's load.
 
-faces: the faces shuffled with seed 0; the first half trains, the second half is held out. Inputs are the
+faces: the faces shuffled with seed 0; the first half trains, the second half is held out (compare_faces_cpu.py's
+split). Inputs are the
 XDoG line drawings (data/sketch.py). G: UNetGenerator(features 32, max_features 256), batch 16, Adam
 (2e-4, 0.5, 0.999); pix2pix adds a PatchGAN (34x34, features 32) and lambda = 100 (the faces-pix2pix preset's
 game); L1 alone trains the same G on the L1 loss only (fit_l1). `evaluate-faces` translates 1,000 held-out
@@ -17,12 +21,12 @@ drawings with each G (eval mode) and measures the outputs with faces_metrics aga
 the mean L1 error to them, and sharpness: the mean |Laplacian| of the outputs over that of the real faces
 (1: as sharp as real; blur lowers it).
 
-digits: the mnist-cyclegan preset at --features 16, batch 16, trained on MNIST's training set. `evaluate-digits`
-uses MNIST's test set: its first 5,000 digits as A, the other 5,000 blended into B (seed 1). It reports the
-classifier's accuracy on B -> A translations (against the identity mapping: B's grey luminance read as it is),
-on A -> B -> A round trips (against A itself), the cycle errors, and the information CycleGAN hides: the
-faint patterns G_BA leaves in the black of its digits (MNIST's black is exactly 0), and how far noise of +-2 grey
-levels on G_BA's output moves the B -> A -> B round trip.
+digits: the mnist-cyclegan preset (its data too) at --features 16, batch 16, trained on MNIST's training set.
+`evaluate-digits` uses MNIST's test set: its first 5,000 digits as A, the other 5,000 blended into B (seed 1).
+It reports the classifier's accuracy (mnist_accuracy) on B -> A translations (against the identity mapping: B
+read as it is), on A -> B -> A round trips (against A itself), the cycle errors, and the information CycleGAN
+hides: the faint patterns G_BA leaves in the black of its digits (MNIST's black is exactly 0), and how far noise
+of +-2 grey levels on G_BA's output moves the B -> A -> B round trip.
 """
 from __future__ import annotations
 
@@ -33,26 +37,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from compare_faces_cpu import real_faces
 
-from gan_helpers import TimeBudget, fit, fit_l1
+from gan_helpers import TimeBudget, fit, fit_l1, sample_images
 from gan_helpers.checkpoint import load_generator, save_generator
 from gan_helpers.config import TrainConfig
-from gan_helpers.data import load_image_folder, load_mnist
 from gan_helpers.data.batches import from_unit_range, to_unit_range
-from gan_helpers.data.mnist_m import blend_digits, mnist_m_backgrounds, mnist_m_domains
-from gan_helpers.data.pairs import PairedBatches, UnpairedBatches
+from gan_helpers.data.mnist_m import mnist_m_domains
+from gan_helpers.data.pairs import PairedBatches
 from gan_helpers.data.sketch import sketch
 from gan_helpers.models import PatchDiscriminator, UNetGenerator
 from gan_helpers.presets import PRESETS
 
 PIX2PIX = TrainConfig(batch_size=16, game="pix2pix", l1_weight=100.0, device="cpu", n_samples=8)
-
-
-def faces_split(data: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The 64 px faces shuffled with seed 0: (training half, held-out half)."""
-    images = load_image_folder(data, size=64, progress=False).images
-    images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))]
-    return images[: len(images) // 2], images[len(images) // 2:]
 
 
 def unet() -> UNetGenerator:
@@ -69,14 +66,12 @@ def train(args) -> None:
         G, D = preset.models(16)
         cfg = replace(preset.config, epochs=1000, device="cpu", n_samples=16,
                       checkpoint_dir=str(args.out / "checkpoints"))
-        digits_a, _, digits_b, _, source = mnist_m_domains(root=args.mnist, cifar_root=args.cifar)
-        data = UnpairedBatches(digits_a.expand(-1, 3, -1, -1).contiguous(), digits_b, batch_size=cfg.batch_size)
-        data.background_source = source
+        data = preset.data(cfg.batch_size, "cpu", root=args.data, progress=False)
         clock = TimeBudget(args.minutes * 60)
         history = fit(G, D, data, cfg, callbacks=[clock], progress=False)
         info = {"steps": history.steps, "backgrounds": data.background_source}
     else:
-        faces, _ = faces_split(args.data)
+        faces, _ = real_faces(args.data, 64)
         data = PairedBatches(sketch(faces), faces, batch_size=PIX2PIX.batch_size)
         G = unet()
         if args.model == "pix2pix":
@@ -98,22 +93,16 @@ def _generator(run: Path):
     return load_generator(run / "G.pt" if (run / "G.pt").is_file() else run / "checkpoints")
 
 
-@torch.no_grad()
-def translate(G, x_input: torch.Tensor) -> torch.Tensor:
-    """G's outputs (uint8) for uint8 inputs, 250 at a time, G in eval mode."""
-    return torch.cat([from_unit_range(G.eval()(to_unit_range(x))) for x in x_input.split(250)])
-
-
 def evaluate_faces(args) -> None:
     from gan_helpers.metrics import embed_faces, faces_metrics, sharpness_ratio
     from gan_helpers.plotting import save_grid
 
-    _, held_out = faces_split(args.data)
+    _, held_out = real_faces(args.data, 64)
     real, drawings = held_out[: args.n], sketch(held_out[: args.n])
     reference = embed_faces(real)
     results, rows = {}, [drawings[:8].expand(-1, 3, -1, -1)]
     for run in args.runs:
-        x_fake = translate(_generator(run), drawings)
+        x_fake = sample_images(_generator(run), to_unit_range(drawings))    # G(drawing) for each, uint8
         metrics = faces_metrics(x_fake, reference)
         results[run.name] = {**json.loads((run / "train.json").read_text()),
                              **{k: round(v, 4) for k, v in metrics.items()},
@@ -127,27 +116,12 @@ def evaluate_faces(args) -> None:
     (args.out / "translation_faces.json").write_text(json.dumps(results, indent=1))
 
 
-def digit_domains(cifar: str | None, mnist: str | None) -> tuple:
-    """MNIST's test set: (A = the first 5,000 as grey RGB, their labels, B = the other 5,000 blended, labels)."""
-    digits, labels = load_mnist(mnist, train=False)
-    backgrounds, source = mnist_m_backgrounds(5000, root=cifar, seed=1)
-    x_b = blend_digits(digits[5000:], backgrounds, seed=1)
-    return digits[:5000].expand(-1, 3, -1, -1).contiguous(), labels[:5000], x_b, labels[5000:], source
-
-
-def accuracy(images: torch.Tensor, labels: torch.Tensor) -> float:
-    """The MNIST classifier's accuracy on uint8 RGB digits, read as their grey mean."""
-    from gan_helpers.metrics.mnist_classifier import classify
-
-    grey = images.float().mean(dim=1, keepdim=True).round().to(torch.uint8)
-    return (classify(grey)[1].argmax(dim=1) == labels).float().mean().item()
-
-
 @torch.no_grad()
 def evaluate_digits(args) -> None:
+    from gan_helpers.metrics import mnist_accuracy
     from gan_helpers.plotting import save_grid
 
-    x_a, y_a, x_b, y_b, source = digit_domains(args.cifar, args.mnist)
+    x_a, y_a, x_b, y_b, source = mnist_m_domains(root=args.data, train=False, seed=1, rgb=True)
     G = _generator(args.runs[0]).eval()
     a, b = to_unit_range(x_a), to_unit_range(x_b)
     fake_b, fake_a = G.a_to_b(a), G.b_to_a(b)
@@ -157,10 +131,10 @@ def evaluate_digits(args) -> None:
     background = a < -0.99                                         # MNIST's black: exactly -1 in A
     results = {
         **json.loads((args.runs[0] / "train.json").read_text()), "test_backgrounds": source,
-        "accuracy_A_real": accuracy(x_a, y_a),
-        "accuracy_B_identity": accuracy(x_b, y_b),
-        "accuracy_B_to_A": accuracy(from_unit_range(fake_a), y_b),
-        "accuracy_A_to_B_to_A": accuracy(from_unit_range(back_a), y_a),
+        "accuracy_A_real": mnist_accuracy(x_a, y_a),
+        "accuracy_B_identity": mnist_accuracy(x_b, y_b),
+        "accuracy_B_to_A": mnist_accuracy(fake_a, y_b),
+        "accuracy_A_to_B_to_A": mnist_accuracy(back_a, y_a),
         "cycle_error_A": (back_a - a).abs().mean().item(),
         "cycle_error_B": (back_b - b).abs().mean().item(),
         "B_flat_colour_error": (b - b.mean(dim=(2, 3), keepdim=True)).abs().mean().item(),
@@ -183,18 +157,15 @@ def main() -> None:
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train")
     t.add_argument("model", choices=["pix2pix", "l1", "cyclegan"])
-    t.add_argument("--data", help="the faces folder (pix2pix, l1)")
-    t.add_argument("--mnist", help="MNIST's root (default: the repository's data/)")
-    t.add_argument("--cifar", help="a folder with cifar-10-batches-py/ for the backgrounds (default: textures)")
+    t.add_argument("--data", help="the faces folder (pix2pix, l1); the data root with MNIST/ and cifar-10-batches-py/ "
+                   "(cyclegan; default: the repository's data/)")
     t.add_argument("--minutes", type=float, default=10.0)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--out", type=Path, required=True)
     for name in ("evaluate-faces", "evaluate-digits"):
         e = sub.add_parser(name)
         e.add_argument("runs", type=Path, nargs="+")
-        e.add_argument("--data", help="the faces folder")
-        e.add_argument("--mnist")
-        e.add_argument("--cifar")
+        e.add_argument("--data", help="the faces folder (evaluate-faces); the data root (evaluate-digits)")
         e.add_argument("--n", type=int, default=1000)
         e.add_argument("--out", type=Path, required=True)
     args = p.parse_args()

@@ -76,7 +76,7 @@ def shared_faces(pick) -> torch.Tensor:
     import io
     import zipfile
 
-    from PIL import Image
+    from gan_helpers.data import decode_image
 
     faces_zip = SHARED_DATA / "anime_faces_64.zip"
     if not faces_zip.is_file():
@@ -84,12 +84,7 @@ def shared_faces(pick) -> torch.Tensor:
     with zipfile.ZipFile(faces_zip) as zf:
         names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
         order = torch.randperm(len(names), generator=torch.Generator().manual_seed(0))
-        images = []
-        for i in pick(order).tolist():
-            with Image.open(io.BytesIO(zf.read(names[i]))) as img:
-                images.append(torch.frombuffer(bytearray(img.convert("RGB").tobytes()), dtype=torch.uint8)
-                              .view(64, 64, 3).permute(2, 0, 1))
-    return torch.stack(images)
+        return torch.stack([decode_image(io.BytesIO(zf.read(names[i])), 64) for i in pick(order).tolist()])
 
 
 def write_cifar_folder(root: Path) -> Path:

@@ -21,6 +21,7 @@ from gan_helpers.metrics import (  # noqa: E402
     frechet_distance,
     gaussian_frechet_distance,
     load_mnist_classifier,
+    mnist_accuracy,
     mnist_fid,
     mnist_metrics,
     mnist_mode_coverage,
@@ -160,6 +161,16 @@ def test_coverage_of_one_digit_is_one_class_and_of_all_digits_is_ten(mnist_test,
     assert sevens.classes_covered == 1 and sevens.counts[7] >= 295
     everything = mode_coverage(predicted)
     assert everything.classes_covered == 10 and everything.entropy > 0.99
+
+
+def test_mnist_accuracy_reads_grey_and_colour_digits_against_their_labels():
+    """Real test digits read as their labels (over 99%), as wrong labels rarely; the same digits as grey RGB, uint8
+    or in [-1, 1], read exactly as the grey ones (a translator's output is colour)."""
+    images, labels = load_mnist(train=False, limit=500)
+    right = mnist_accuracy(images, labels)
+    assert right > 0.99 and mnist_accuracy(images, (labels + 1) % 10) < 0.02
+    rgb = images.expand(-1, 3, -1, -1)
+    assert mnist_accuracy(rgb, labels) == right == mnist_accuracy(to_unit_range(rgb), labels)
 
 
 def test_mode_coverage_counts_entropy_and_threshold():

@@ -142,3 +142,12 @@ def test_mnist_m_domains_are_two_disjoint_halves(tmp_path):
     assert torch.equal(digits_b, blend_digits(images[100:], backgrounds, seed=4))
     with pytest.raises(ValueError, match="at least 2"):
         mnist_m_domains(limit=1, cifar_root=tmp_path)
+
+
+def test_mnist_m_domains_of_the_test_set_with_a_as_grey_rgb():
+    """train=False splits MNIST's test set; rgb=True gives A the three channels of B, each the grey digit."""
+    digits_a, labels_a, digits_b, labels_b, _ = mnist_m_domains(limit=40, train=False, rgb=True, seed=1)
+    test_digits, test_labels = load_mnist(train=False, limit=40)
+    assert digits_a.shape == digits_b.shape == (20, 3, 28, 28)
+    assert all(torch.equal(digits_a[:, c:c + 1], test_digits[:20]) for c in range(3))
+    assert torch.equal(labels_a, test_labels[:20]) and torch.equal(labels_b, test_labels[20:])

@@ -94,22 +94,25 @@ def mnist_m_backgrounds(n: int, *, root: str | Path | None = None, seed: int = 0
 
 
 def mnist_m_domains(*, root: str | Path | None = None, limit: int | None = None, seed: int = 0,
-                    cifar_root: str | Path | None = None
+                    cifar_root: str | Path | None = None, train: bool = True, rgb: bool = False
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
-    """CycleGAN's two unpaired domains from MNIST's training set, split in two disjoint halves:
-    (digits_a, labels_a, digits_b, labels_b, background_source).
+    """CycleGAN's two unpaired domains from MNIST's training set (or its test set: train=False), split in two
+    disjoint halves: (digits_a, labels_a, digits_b, labels_b, background_source).
 
-    Domain A, the first half: MNIST as it is, uint8 (N/2, 1, 28, 28). Domain B, the second half, blended into
+    Domain A, the first half: MNIST as it is, uint8 (N/2, 1, 28, 28), or with rgb=True the same grey digits as
+    (N/2, 3, 28, 28), so that both domains have three channels (CycleGAN's identity loss needs that). Domain B,
+    the second half, blended into
     MNIST-M-style digits, uint8 (N/2, 3, 28, 28), on backgrounds from `background_source` ("CIFAR-10" or
     "procedural", see mnist_m_backgrounds). No digit is in both domains, so no pair exists to copy.
     root:       the folder that holds `MNIST/raw/` (load_mnist's default when None); limit: use the first
                 `limit` MNIST images (fast mode). cifar_root: where to look for CIFAR-10 (default: root).
     seed:       the backgrounds and crops (torch's global generator is untouched).
     """
-    images, labels = load_mnist(root, limit=limit)
+    images, labels = load_mnist(root, train=train, limit=limit)
     half = len(images) // 2
     if half == 0:
         raise ValueError(f"mnist_m_domains needs at least 2 MNIST images to split in two, got limit={limit}.")
     backgrounds, source = mnist_m_backgrounds(min(half, MAX_BACKGROUNDS), root=cifar_root or root, seed=seed)
     digits_b = blend_digits(images[half:2 * half], backgrounds, seed=seed)
-    return images[:half], labels[:half], digits_b, labels[half:2 * half], source
+    digits_a = images[:half].expand(-1, 3, -1, -1).contiguous() if rgb else images[:half]
+    return digits_a, labels[:half], digits_b, labels[half:2 * half], source

@@ -3,7 +3,8 @@ Inception FID for photos, and a `fit` callback that records them into the Histor
 
     frechet.py            frechet_distance(features_a, features_b), feature_stats, the Gaussian closed form
     mnist_classifier.py   MNISTClassifier, its shipped weights (99.34% on the MNIST test set), classify
-    mnist.py              mnist_fid, mnist_mode_coverage, mnist_metrics (against the MNIST test set), classify_mnist
+    mnist.py              mnist_fid, mnist_mode_coverage, mnist_metrics (against the MNIST test set), classify_mnist,
+                          mnist_accuracy (digits read as their labels)
     kid.py                kernel_inception_distance: unbiased MMD^2 between feature sets (KID)
     precision_recall.py   precision_recall: improved precision and recall, k-NN balls (Kynkäänniemi 2019)
     faces_encoder.py      FacesEncoder, its shipped weights (self-supervised on the anime faces), embed_faces
@@ -32,6 +33,7 @@ from .inception import (
 from .kid import KID, kernel_inception_distance
 from .mnist import (
     classify_mnist,
+    mnist_accuracy,
     mnist_fid,
     mnist_kid,
     mnist_metrics,
@@ -51,6 +53,6 @@ __all__ = [
     "KID", "kernel_inception_distance", "PrecisionRecall", "precision_recall", "laplacian_energy", "sharpness_ratio",
     "faces_metrics", "FacesEncoder", "FacesEncoderWeightsError", "embed_faces", "load_faces_encoder",
     "mnist_kid", "mnist_precision_recall",
-    "classify_mnist", "mnist_fid", "mnist_metrics", "mnist_mode_coverage", "mnist_reference_stats",
+    "classify_mnist", "mnist_accuracy", "mnist_fid", "mnist_metrics", "mnist_mode_coverage", "mnist_reference_stats",
     "ClassifierWeightsError", "MNISTClassifier", "classify", "load_mnist_classifier",
 ]

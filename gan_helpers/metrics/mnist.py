@@ -56,6 +56,16 @@ def mnist_fid(images: torch.Tensor, reference: torch.Tensor | FeatureStats | Non
     return frechet_distance(features, reference)
 
 
+def mnist_accuracy(images: torch.Tensor, labels: torch.Tensor, *, device: str | torch.device = "cpu") -> float:
+    """The fraction of digits (N, 1 or 3, 28, 28), uint8 or float in [-1, 1], that the classifier reads as their
+    `labels`; colour digits (a translator's, MNIST-M's) are read as the mean of their channels."""
+    from ._images import as_unit_range
+
+    grey = as_unit_range(images).mean(dim=1, keepdim=True) if images.shape[1] == 3 else images
+    _, logits = classify(grey, device=device)
+    return (logits.argmax(1) == torch.as_tensor(labels).cpu()).float().mean().item()
+
+
 def mnist_mode_coverage(images: torch.Tensor, *, threshold: float = 0.01,
                         device: str | torch.device = "cpu") -> ModeCoverage:
     """Which digits the classifier reads in `images`, and how evenly (see coverage.py)."""
